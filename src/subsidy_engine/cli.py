@@ -1,0 +1,219 @@
+"""The `subsidy` command: the only place where errors become messages on stderr and exit codes.
+
+Exit codes: 0 done; 1 rows rejected (`validate` found problems, or `evaluate --strict`); 2 wrong usage;
+3 the roster file cannot be read (format, encoding, header); 4 the rulebook or the period is refused;
+5 the output folder cannot be written; 6 a rule produced an impossible result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import unicodedata
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from . import __version__
+from .errors import (
+    EvaluationError,
+    InputError,
+    OutputError,
+    PeriodError,
+    RejectedRowsError,
+    RulebookError,
+    SubsidyError,
+)
+
+EXIT_CODES: list[tuple[type[SubsidyError], int]] = [
+    (RejectedRowsError, 1),
+    (InputError, 3),
+    (RulebookError, 4),
+    (PeriodError, 4),
+    (OutputError, 5),
+    (EvaluationError, 6),
+]
+
+
+def _edge(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SubsidyError as e:
+            click.echo(f"错误: {e}", err=True)
+            code = next((c for cls, c in EXIT_CODES if isinstance(e, cls)), 1)
+            sys.exit(code)
+
+    return wrapper
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _table(rows: list[list[str]], right: set[int]) -> str:
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = []
+        for i, c in enumerate(r):
+            pad = " " * (widths[i] - _width(c))
+            cells.append(pad + c if i in right else c + pad)
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
+    if not enabled:
+        return None
+    labels = {"validate": "校验名册", "evaluate": "计算"}
+
+    def report(stage: str, i: int, total: int) -> None:
+        click.echo(f"\r{labels.get(stage, stage)} {i}/{total}", err=True, nl=(i == total))
+
+    return report
+
+
+@click.group()
+@click.version_option(__version__, prog_name="subsidy")
+def main() -> None:
+    """subsidy-engine: 困难群众救助与惠民补贴资格计算。"""
+
+
+@main.command()
+@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--period", required=True, help="期间:年份 2023 或月份 2023-09")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录")
+@click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
+@click.option("--format", "formats", default="csv", show_default=True, help="发放名单格式: csv,xlsx,parquet")
+@click.option("--strict", is_flag=True, help="有任何被拒绝的行就失败(不生成发放名单)")
+@click.option("--overwrite", is_flag=True, help="输出目录已有文件时整体替换")
+@click.option("--progress/--no-progress", default=None, help="显示进度(默认: 终端上显示)")
+@_edge
+def evaluate(roster: Path, period: str, out: Path, rules: Path | None, formats: str, strict: bool,
+             overwrite: bool, progress: bool | None) -> None:
+    """按规则库计算 ROSTER 在 PERIOD 的发放名单、汇总、拒绝行和清单。"""
+    from .output import FORMATS, write_run
+    from .pipeline import evaluate_file
+
+    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad:
+        raise click.BadParameter(f"不支持的格式 {', '.join(bad)}(可选: {', '.join(FORMATS)})", param_hint="--format")
+    show = sys.stderr.isatty() if progress is None else progress
+    result = evaluate_file(roster, period, rules, strict=strict, progress=_progress(show))
+    write_run(result, out, fmts, overwrite=overwrite)
+    v = result.validated
+    click.echo(f"期间 {result.period.label}  规则库 {result.rulebook.name}  读入 {v.rows_read} 行:"
+               f"采用 {v.rows_accepted} 行,拒绝 {v.rows_rejected} 行")
+    click.echo(_totals_text(result.totals))
+    assumed = sorted(set().union(*result.assumed.values())) if result.assumed else []
+    if assumed:
+        click.echo("以下结果依赖假定参数(非正式公布值): " + "、".join(assumed))
+    click.echo(f"已写入 {out}")
+
+
+def _totals_text(totals: pd.DataFrame) -> str:
+    top = totals[(totals["规则"] == "") & (totals["乡镇"] == "")]
+    rows = [["项目", "名称", "人数", "人次", "金额(元)"]]
+    for _, r in top.iterrows():
+        rows.append([r["项目"] or "合计", r["项目名称"], str(r["人数"]), str(r["人次"]), r["金额"]])
+    return _table(rows, right={2, 3, 4})
+
+
+@main.command()
+@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="把拒绝行写入这个 CSV 文件")
+@click.option("--limit", default=20, show_default=True, help="最多显示多少条问题")
+@_edge
+def validate(roster: Path, out: Path | None, limit: int) -> None:
+    """只校验名册:列出每一条问题(行号、列、值、原因)。有被拒绝的行时退出码为 1。"""
+    from .output import write_csv
+    from .roster import read_roster
+    from .validate import REJECT_COLUMNS
+    from .validate import validate as check
+
+    v = check(read_roster(roster))
+    click.echo(f"读入 {v.rows_read} 行({v.households_accepted + v.households_rejected} 户):"
+               f"采用 {v.rows_accepted} 行,拒绝 {v.rows_rejected} 行({v.households_rejected} 户),"
+               f"问题 {len(v.rejects)} 条")
+    if len(v.rejects):
+        shown = v.rejects.head(limit)
+        rows = [["行号", "列", "值", "原因代码", "说明"]]
+        rows += [[str(r["行号"]), r["列"], _mask_value(r["列"], r["值"]), r["原因代码"], r["说明"]]
+                 for _, r in shown.iterrows()]
+        click.echo(_table(rows, right={0}))
+        if len(v.rejects) > limit:
+            click.echo(f"……另有 {len(v.rejects) - limit} 条,用 --out 写出全部")
+    if out is not None:
+        write_csv(v.rejects[REJECT_COLUMNS], out)
+        click.echo(f"已写入 {out}")
+    if v.rows_rejected:
+        sys.exit(1)
+
+
+def _mask_value(column: str, value: str) -> str:
+    """证件号码 and 残疾证号 are personal data: the terminal shows them masked."""
+    if column in ("证件号码", "id_number", "残疾证号", "disability_cert") and len(value) >= 10:
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value
+
+
+@main.group()
+def rules() -> None:
+    """规则库:查看与检查。"""
+
+
+@rules.command("check")
+@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@_edge
+def rules_check(folder: Path | None) -> None:
+    """加载并检查规则库(未知键、未知字段、类型、决策表缺口)。"""
+    from .rulebook import load_rulebook
+
+    rb = load_rulebook(folder)
+    lo, hi = rb.coverage()
+    n_rules = sum(len(p.rules) for p in rb.programs)
+    click.echo(f"规则库 {rb.name}: {len(rb.programs)} 个项目, {n_rules} 条规则, {len(rb.params)} 个参数, "
+               f"{len(rb.definitions)} 个定义; 覆盖 {lo} 至 {hi}; 内容哈希 {rb.content_hash[:16]}")
+
+
+@rules.command("show")
+@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--date", "on", help="日期 YYYY-MM-DD(默认: 规则库覆盖期的第一天)")
+@_edge
+def rules_show(folder: Path | None, on: str | None) -> None:
+    """列出某日有效的每个参数:取值、生效日期、依据和状态(正式/假定)。"""
+    from .payments import fen_text
+    from .rulebook import load_rulebook
+
+    rb = load_rulebook(folder)
+    lo, hi = rb.coverage()
+    try:
+        day = dt.date.fromisoformat(on) if on else lo
+    except ValueError:
+        raise click.BadParameter(f"{on!r} 不是 YYYY-MM-DD 日期", param_hint="--date") from None
+    click.echo(f"规则库 {rb.name}({rb.title}),{day} 有效的参数;覆盖 {lo} 至 {hi}")
+    rows = [["项目", "参数", "说明", "取值(元)", "单位", "生效日期", "状态", "依据"]]
+    by_file = {p.file: p.id for p in rb.programs}
+    for name, p in rb.params.items():
+        hit = p.entry_at(day)
+        if hit is None:
+            rows.append([by_file.get(p.file, ""), name, p.description, "(无有效值)", p.unit, "", "", ""])
+            continue
+        start, entry = hit
+        v = entry.value
+        value = (" ".join(f"{k}:{fen_text(int(x * 100))}" for k, x in v.items()) if isinstance(v, dict)
+                 else fen_text(int(v * 100)))
+        status = "正式" if entry.status == "official" else "假定"
+        rows.append([by_file.get(p.file, ""), name, p.description, value, p.unit, str(start), status, entry.reference])
+    click.echo(_table(rows, right=set()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

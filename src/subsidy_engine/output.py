@@ -1,0 +1,144 @@
+"""Writing a run's folder atomically: payments, totals, rejects and manifest.json (SPEC §5).
+
+Everything is written into a temporary sibling folder and renamed into place at the end, so a failed run
+leaves no half-written folder. Outputs are deterministic: no timestamps or run ids inside any file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import OutputError
+from .payments import PAYMENT_COLUMNS
+from .pipeline import RunResult
+from .validate import REJECT_COLUMNS
+
+FORMATS = ("csv", "xlsx", "parquet")
+FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str, money_columns: tuple[str, ...] = ("金额",)) -> None:
+    """An .xlsx with exact amounts (decimal text in the cell XML, never a float) and fixed zip timestamps."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    fixed = dt.datetime(2000, 1, 1)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    ws = wb.create_sheet(sheet)
+    cols = list(frame.columns)
+    ws.append(cols)
+    money_idx = {i for i, c in enumerate(cols) if c in money_columns}
+    for row in frame.itertuples(index=False, name=None):
+        ws.append([Decimal(v) if i in money_idx and v != "" else v for i, v in enumerate(row)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    _rezip_deterministic(buf.getvalue(), path)
+
+
+def _rezip_deterministic(data: bytes, path: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, src.read(info.filename))
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame.astype(str), preserve_index=False)
+    table = table.replace_schema_metadata(None)
+    pq.write_table(table, path, compression="zstd")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_run(result: RunResult, out: str | Path, formats: tuple[str, ...] = ("csv",), *,
+              overwrite: bool = False) -> dict[str, object]:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"输出位置 {out} 已存在且不是目录")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise OutputError(f"输出目录 {out} 已有文件;换一个目录,或加 --overwrite 覆盖")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        manifest = _write_all(result, tmp, formats)
+        if out.exists():
+            trash = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(trash)
+            tmp.rename(out)
+            shutil.rmtree(trash)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _write_all(result: RunResult, d: Path, formats: tuple[str, ...]) -> dict[str, object]:
+    payments = result.payments[PAYMENT_COLUMNS]
+    written: list[str] = []
+    write_csv(payments, d / "payments.csv")
+    written.append("payments.csv")
+    if "xlsx" in formats:
+        write_xlsx(payments, d / "payments.xlsx", "发放名单")
+        written.append("payments.xlsx")
+    if "parquet" in formats:
+        write_parquet(payments, d / "payments.parquet")
+        written.append("payments.parquet")
+    write_csv(result.totals, d / "totals.csv")
+    written.append("totals.csv")
+    write_csv(result.validated.rejects[REJECT_COLUMNS], d / "rejects.csv")
+    written.append("rejects.csv")
+    manifest = build_manifest(result, {name: sha256(d / name) for name in written})
+    (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def build_manifest(result: RunResult, outputs: dict[str, str]) -> dict[str, object]:
+    v = result.validated
+    assumed = sorted(set().union(*result.assumed.values())) if result.assumed else []
+    return {
+        "period": result.period.label,
+        "engine": {"name": result.engine, "version": result.version},
+        "input": {
+            "file": Path(result.raw.source).name,
+            "sha256": result.raw.sha256,
+            "rows_read": v.rows_read,
+            "rows_accepted": v.rows_accepted,
+            "rows_rejected": v.rows_rejected,
+            "households_accepted": v.households_accepted,
+            "households_rejected": v.households_rejected,
+            "ignored_columns": result.raw.ignored_columns,
+        },
+        "rules": {
+            "name": result.rulebook.name,
+            "content_sha256": result.rulebook.content_hash,
+            "files": dict(sorted(result.rulebook.files.items())),
+        },
+        "assumed_parameters": assumed,
+        "outputs": outputs,
+    }

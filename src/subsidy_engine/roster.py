@@ -1,0 +1,217 @@
+"""Reading a roster file (xlsx first sheet, CSV in UTF-8/UTF-8-BOM/GB18030, Parquet) into a raw frame.
+
+The raw frame keeps every cell as the file gave it (text, or a typed spreadsheet/Parquet cell), one column per
+known roster column under its English alias, plus `_row`: the row number a spreadsheet shows (header = row 1).
+Blank lines are not rows. Header problems fail the whole file with one error.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .cells import TRIM
+from .errors import FileFormatError, HeaderError
+from .schema import COLUMNS, canonical
+
+ROW = "_row"
+EXTRA = "_extra_cells"
+
+
+@dataclass
+class RawRoster:
+    frame: pd.DataFrame  # alias columns (object/str) + _row (+ _extra_cells when a CSV row was too long)
+    headers: dict[str, str]  # alias -> header as written in the file
+    source: str = "<records>"
+    sha256: str = ""
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.frame)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_roster(path: str | Path) -> RawRoster:
+    p = Path(path)
+    if not p.is_file():
+        raise FileFormatError(f"{p}: 文件不存在", path=str(p))
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        header, rows, numbers = _read_xlsx(p)
+    elif suffix in (".csv", ".txt"):
+        header, rows, numbers = _read_csv(p)
+    elif suffix == ".parquet":
+        return _finish(*_read_parquet(p), source=str(p), sha=sha256_file(p))
+    else:
+        raise FileFormatError(f"{p}: 不支持的文件类型 {suffix!r}(支持 .xlsx / .csv / .parquet)", path=str(p))
+    return _finish(header, _frame_from_rows(header, rows), numbers, source=str(p), sha=sha256_file(p))
+
+
+def roster_from_records(records: list[dict[str, object]], source: str = "<records>") -> RawRoster:
+    """A roster given as dicts (tests, the web form): header = the keys of the first record, in order."""
+    header: list[str] = []
+    for rec in records:
+        for k in rec:
+            if k not in header:
+                header.append(k)
+    rows = [[rec.get(k) for k in header] for rec in records]
+    numbers = np.arange(2, len(rows) + 2)
+    return _finish(header, _frame_from_rows(header, rows), numbers, source=source, sha="")
+
+
+# --- formats ------------------------------------------------------------------------------------------------
+
+
+def _read_xlsx(p: Path) -> tuple[list[str], list[list[object]], np.ndarray]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(p))
+        sheet = wb.get_sheet_by_index(0)
+        data = sheet.to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own types for every kind of broken file
+        raise FileFormatError(f"{p}: 无法读取为 Excel 工作簿({type(exc).__name__}: {exc})", path=str(p)) from None
+    start = next((i for i, r in enumerate(data) if any(not _blank(c) for c in r)), None)
+    if start is None:
+        raise FileFormatError(f"{p}: 第一个工作表是空的,没有表头行", path=str(p))
+    header = ["" if _blank(c) else str(c).strip(TRIM) for c in data[start]]
+    body = data[start + 1 :]
+    numbers = np.arange(start + 2, start + 2 + len(body))
+    return header, body, numbers
+
+
+def _decode(raw: bytes, p: Path) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileFormatError(f"{p}: 编码无法识别(应为 UTF-8 或 GB18030)", path=str(p)) from None
+
+
+def _read_csv(p: Path) -> tuple[list[str], list[list[object]], np.ndarray]:
+    raw = p.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise FileFormatError(f"{p}: 不是文本 CSV 文件(含二进制内容)", path=str(p))
+    text = _decode(raw, p)
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    start = next((i for i, r in enumerate(records) if any(c.strip(TRIM) for c in r)), None)
+    if start is None:
+        raise FileFormatError(f"{p}: 文件是空的,没有表头行", path=str(p))
+    header = [c.strip(TRIM) for c in records[start]]
+    body: list[list[object]] = list(records[start + 1 :])
+    # csv.reader yields [] for an empty line; keep it so row numbers stay those a spreadsheet shows
+    numbers = np.arange(start + 2, start + 2 + len(body))
+    return header, body, numbers
+
+
+def _read_parquet(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(p)
+    except Exception as exc:
+        raise FileFormatError(f"{p}: 无法读取为 Parquet 文件({type(exc).__name__})", path=str(p)) from None
+    header = [str(c).strip(TRIM) for c in table.column_names]
+    frame = table.to_pandas(types_mapper=None)
+    frame.columns = pd.Index(range(len(header)))
+    for c in frame.columns:
+        if frame[c].dtype != object:
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+    return header, frame, np.arange(2, len(frame) + 2)
+
+
+# --- shared -------------------------------------------------------------------------------------------------
+
+_SPACE = re.compile(f"^[{re.escape(TRIM)}]*$")
+
+
+def _blank(c: object) -> bool:
+    return c is None or (isinstance(c, str) and _SPACE.match(c) is not None) or (isinstance(c, float) and c != c)
+
+
+def _frame_from_rows(header: list[str], rows: list[list[object]]) -> pd.DataFrame:
+    width = len(header)
+    fixed: list[list[object]] = []
+    extra: list[object] = []
+    any_extra = False
+    for r in rows:
+        r = list(r)
+        if len(r) > width:
+            tail = [c for c in r[width:] if not _blank(c)]
+            extra.append(",".join(str(c) for c in tail) if tail else None)
+            any_extra = any_extra or bool(tail)
+            r = r[:width]
+        else:
+            extra.append(None)
+            r = r + [None] * (width - len(r))
+        fixed.append(r)
+    frame = pd.DataFrame(fixed, columns=pd.Index(range(width)), dtype=object)
+    if any_extra:
+        frame[EXTRA] = pd.Series(extra, dtype=object)
+    return frame
+
+
+def _finish(header: list[str], frame: pd.DataFrame, numbers: np.ndarray, *, source: str, sha: str) -> RawRoster:
+    seen: dict[str, str] = {}
+    take: dict[int, str] = {}
+    ignored: list[str] = []
+    for i, h in enumerate(header):
+        col = canonical(h) if h else None
+        if col is None:
+            if h:
+                ignored.append(h)
+            continue
+        if col.alias in seen:
+            raise HeaderError(
+                f"{source}: 表头重复: {seen[col.alias]!r} 与 {h!r} 指同一列 {col.name}({col.alias})",
+                path=source,
+                columns=(seen[col.alias], h),
+            )
+        seen[col.alias] = h
+        take[i] = col.alias
+    missing = [c for c in COLUMNS if c.required and c.alias not in seen]
+    if missing:
+        names = "、".join(f"{c.name}({c.alias})" for c in missing)
+        raise HeaderError(f"{source}: 缺少必需的列: {names}", path=source, columns=tuple(c.name for c in missing))
+    out = pd.DataFrame(index=frame.index)
+    for i, alias in take.items():
+        out[alias] = frame[i]
+    for c in COLUMNS:
+        if c.alias not in out:
+            out[c.alias] = None
+            seen.setdefault(c.alias, c.name)
+    if EXTRA in frame:
+        out[EXTRA] = frame[EXTRA]
+    out[ROW] = numbers
+    # a row is blank when every cell is; test column by column, only the rows still blank so far
+    candidates = np.arange(len(frame))
+    columns = [frame[i] for i in range(len(header))] + ([frame[EXTRA]] if EXTRA in frame else [])
+    for col in columns:
+        if len(candidates) == 0:
+            break
+        sub = col.to_numpy()[candidates]
+        candidates = candidates[[_blank(c) for c in sub]] if len(sub) else candidates
+    blank = np.zeros(len(frame), dtype=bool)
+    blank[candidates] = True
+    out = out.loc[~blank].reset_index(drop=True)
+    return RawRoster(frame=out, headers=seen, source=source, sha256=sha, ignored_columns=ignored)
