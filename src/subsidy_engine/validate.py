@@ -185,7 +185,7 @@ def validate(raw: RawRoster) -> Validated:
                      f"同户(户编号 {hh[pos]})其他行有错误或户级问题,整户不予计算")
 
     accepted = ~bad_hh
-    persons = pd.DataFrame({alias: values[accepted] for alias, values in parsed.items()})
+    persons = pd.DataFrame({alias: pd.Series(values[accepted], dtype=values.dtype) for alias, values in parsed.items()})
     persons[ROW] = f[ROW].to_numpy()[accepted]
     rejects = _rejects_frame(problems, f, text_of, headers)
     hh_all = pd.Series(hh, dtype=object)
