@@ -215,17 +215,17 @@ class Rulebook:
         return max(starts), min(ends) if ends else dt.date.max
 
     def check_period(self, period: Period) -> None:
+        """Refuse a period in which some parameter has no value in force, naming it and the coverage."""
         lo, hi = self.coverage()
         for p in self.params.values():
-            for d, entry in p.entries:
-                if period.start < d <= period.end and entry is None:
-                    raise PeriodNotCoveredError(
-                        f"参数 {p.name} 自 {d} 起没有有效值,无法计算期间 {period.label};本规则库覆盖 {lo} 至 {hi}",
-                        file=p.file)
-            if p.entry_at(period.start) is None:
-                raise PeriodNotCoveredError(
-                    f"参数 {p.name} 在 {period.start} 没有有效值,无法计算期间 {period.label};本规则库覆盖 {lo} 至 {hi}",
-                    file=p.file)
+            gap = period.start if p.entry_at(period.start) is None else next(
+                (d for d, entry in p.entries if period.start < d <= period.end and entry is None), None)
+            if gap is not None:
+                err = PeriodNotCoveredError(
+                    f"无法计算期间 {period.label}: 参数 {p.name}({Path(p.file).name})在 {gap} 没有有效值;"
+                    f"本规则库 {self.name} 覆盖 {lo} 至 {hi}")
+                err.file = p.file
+                raise err
 
     def program(self, pid: str) -> Program:
         for p in self.programs:
@@ -250,7 +250,8 @@ def _model(cls: type[_Model], data: Any, path: Path) -> Any:
     try:
         return cls.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
+        errors = e.errors()
+        err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
         loc = tuple(err["loc"])
         key = ".".join(str(x) for x in loc)
         msg = err["msg"]
@@ -404,6 +405,7 @@ def _compile_program(name: str, pf: ProgramFile, data: Any, env: E.Env, defs: di
     rule_env = E.Env(fields=env.fields, params=env.params, allow_aggregates=False)
     for i, r in enumerate(pf.rules):
         line = yamlio.line_of(data, ("rules", i, "id")) or yamlio.line_of(data, ("rules",))
+        part_line = {part: yamlio.line_of(data, ("rules", i, part)) or line for part in ("when", "amount")}
         if r.id in seen_rules:
             raise RulebookError(f"规则 id {r.id} 重复(已在 {seen_rules[r.id]})", file=where, line=line)
         seen_rules[r.id] = name
@@ -414,12 +416,13 @@ def _compile_program(name: str, pf: ProgramFile, data: Any, env: E.Env, defs: di
                 node = E.parse(getattr(r, part))
                 t = E.check(node, rule_env)
             except E.ExprError as e:
-                raise RulebookError(str(e), file=where, key=f"rules[{r.id}].{part}", line=line) from None
+                raise RulebookError(str(e), file=where, key=f"rules[{r.id}].{part}", line=part_line[part]) from None
             if t.kind != want:
-                raise RulebookError(f"{part} 应得到 {want},实为 {t}", file=where, key=f"rules[{r.id}].{part}", line=line)
+                raise RulebookError(f"{part} 应得到 {want},实为 {t}", file=where, key=f"rules[{r.id}].{part}",
+                                    line=part_line[part])
             compiled[part] = (node, set(rule_env.used_params))
         when, amount = compiled["when"][0], compiled["amount"][0]
-        _check_tables(amount, _conjuncts(when, defs), params, where, f"rules[{r.id}].amount", line)
+        _check_tables(amount, _conjuncts(when, defs), params, where, f"rules[{r.id}].amount", part_line["amount"])
         if r.reference is not None and r.reference not in ref_ids:
             raise RulebookError(f"规则 {r.id} 的 reference {r.reference!r} 不在本文件 references 里", file=where, line=line)
         used = compiled["when"][1] | compiled["amount"][1] | _transitive_params(E.names(when) | E.names(amount), defs)
