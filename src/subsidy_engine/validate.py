@@ -181,7 +181,7 @@ def validate(raw: RawRoster) -> Validated:
     bad_hh = pd.Series(has_error).groupby(hh_key.to_numpy()).transform("any").to_numpy().copy()
     bad_hh |= pd.isna(hh)
     for pos in np.flatnonzero(bad_hh & ~has_error):
-        problems.add(pos, "household_id", str(hh[pos]), "HOUSEHOLD_REJECTED",
+        problems.add(pos, "household_id", "", "HOUSEHOLD_REJECTED",
                      f"同户(户编号 {hh[pos]})其他行有错误或户级问题,整户不予计算")
 
     accepted = ~bad_hh
