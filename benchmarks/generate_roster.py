@@ -309,9 +309,10 @@ def _corrupt(col: dict[str, pa.Array], n: int, seed: int, bad_fraction: float) -
     arr["往返车票金额"][money_rows] = [f"{a}.{b:03d}" for a, b in zip(yuan, milli, strict=True)]
     arr["在校学段"][rows[kind == 4]] = "中职"
     arr["年级"][rows[kind == 4]] = ""
-    dup_rows = rows[kind == 5]  # copy another row's 证件号码
-    if n > 1:
-        ids[dup_rows] = ids[(dup_rows + 1 + rng.integers(0, n - 1, len(dup_rows))) % n]
+    dup_rows = rows[kind == 5]  # copy the 证件号码 of another row, an uncorrupted one when there is one
+    clean = np.setdiff1d(np.arange(n), rows)
+    if len(clean):
+        ids[dup_rows] = ids[clean[rng.integers(0, len(clean), len(dup_rows))]]
     certs = arr["残疾证号"]  # keep 残疾证号 consistent with the (possibly changed) own 证件号码
     touched = rows[(kind == 0) | (kind == 5)]
     touched = touched[certs[touched] != ""]

@@ -110,8 +110,10 @@ def _decode(raw: bytes, p: Path) -> str:
 
 def _read_csv(p: Path) -> tuple[list[str], list[list[object]], np.ndarray]:
     raw = p.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise FileFormatError(f"{p}: 不是文本 CSV 文件(含二进制内容)", path=str(p))
+    head = raw[:4096]
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or head.count(b"\x00") > len(head) // 100:
+        hint = "(像是 Excel 文件,请用 .xlsx 扩展名)" if head.startswith(b"PK") else "(含二进制内容或为 UTF-16 编码)"
+        raise FileFormatError(f"{p}: 不是文本 CSV 文件{hint}", path=str(p))
     text = _decode(raw, p)
     records = list(csv.reader(io.StringIO(text, newline="")))
     start = next((i for i, r in enumerate(records) if any(c.strip(TRIM) for c in r)), None)
