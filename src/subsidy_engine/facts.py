@@ -103,10 +103,12 @@ class Base:
     n_households: int
 
 
-def _codes(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
+def _codes(series: pd.Series, allowed: tuple[str, ...]) -> np.ndarray:
+    """Enum codes (-1 = blank): the categorical codes validation produced, else looked up value by value."""
+    if isinstance(series.dtype, pd.CategoricalDtype) and tuple(series.cat.categories) == allowed:
+        return series.cat.codes.to_numpy(dtype=np.int8)
     lookup = {v: i for i, v in enumerate(allowed)}
-    return np.fromiter((lookup.get(v, -1) if v is not None else -1 for v in values), dtype=np.int8,
-                       count=len(values))
+    return np.array([lookup.get(v, -1) for v in series.to_numpy(dtype=object)], dtype=np.int8)
 
 
 def base_facts(persons: pd.DataFrame) -> Base:
@@ -127,21 +129,21 @@ def base_facts(persons: pd.DataFrame) -> Base:
     income = p["income_per_capita_month"].to_numpy(dtype=np.int64)
     ticket = p["ticket_amount"].to_numpy(dtype=np.int64)
     static = pd.DataFrame({
-        "household_type": _codes(p["household_type"].to_numpy(dtype=object), FIELDS["household_type"].values),
-        "monitor_type": _codes(p["monitor_type"].to_numpy(dtype=object), FIELDS["monitor_type"].values),
-        "dibao_area": _codes(p["dibao_area"].to_numpy(dtype=object), FIELDS["dibao_area"].values),
+        "household_type": _codes(p["household_type"], FIELDS["household_type"].values),
+        "monitor_type": _codes(p["monitor_type"], FIELDS["monitor_type"].values),
+        "dibao_area": _codes(p["dibao_area"], FIELDS["dibao_area"].values),
         "owns_vehicle": p["owns_vehicle"].to_numpy(dtype=bool),
         "income_per_capita_month": np.where(income == NO_MONEY, 0, income),
-        "relation": _codes(p["relation"].to_numpy(dtype=object), FIELDS["relation"].values),
+        "relation": _codes(p["relation"], FIELDS["relation"].values),
         "sex": np.where(idcard.male(ids), 0, 1).astype(np.int8) if len(ids) else np.zeros(0, dtype=np.int8),
         "dibao_covered": p["dibao_covered"].to_numpy(dtype=bool),
         "tekun": p["tekun"].to_numpy(dtype=bool),
         "public_payroll": p["public_payroll"].to_numpy(dtype=bool),
         "resident_insurance": p["resident_insurance"].to_numpy(dtype=bool),
-        "school_stage": _codes(p["school_stage"].to_numpy(dtype=object), FIELDS["school_stage"].values),
+        "school_stage": _codes(p["school_stage"], FIELDS["school_stage"].values),
         "boarding": p["boarding"].to_numpy(dtype=bool),
         "grade": p["grade"].to_numpy(dtype=np.int64),
-        "work_location": _codes(p["work_location"].to_numpy(dtype=object), FIELDS["work_location"].values),
+        "work_location": _codes(p["work_location"], FIELDS["work_location"].values),
         "ticket_amount": np.where(ticket == NO_MONEY, 0, ticket),
         "has_disability_cert": has_cert,
         "disability_category": cat,

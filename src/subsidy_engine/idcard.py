@@ -40,20 +40,31 @@ def id_problem(number: str) -> tuple[str, str] | None:
     return None
 
 
+def _digit_matrix(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows that are 18 ASCII characters, their k×18 uint8 matrix of character codes), via pyarrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(np.asarray(numbers, dtype=object), type=pa.string(), from_pandas=True)
+    sized_arr = pc.and_(pc.equal(pc.binary_length(arr), 18), pc.string_is_ascii(arr)).fill_null(False)
+    sized = np.asarray(sized_arr, dtype=bool)
+    chosen = pc.filter(arr, sized_arr).combine_chunks() if isinstance(arr, pa.ChunkedArray) else pc.filter(arr, sized_arr)
+    offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int32)[chosen.offset: chosen.offset + len(chosen) + 1]
+    data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8) if len(chosen) else np.zeros(0, dtype=np.uint8)
+    flat = data[offsets[0]: offsets[-1]] if len(chosen) else data
+    return sized, flat.reshape(-1, 18)
+
+
 def check_ids(numbers: np.ndarray) -> np.ndarray:
     """Boolean mask of valid numbers for an array of normalized strings (fast path; no messages)."""
-    n = len(numbers)
-    ok = np.zeros(n, dtype=bool)
-    if n == 0:
+    ok = np.zeros(len(numbers), dtype=bool)
+    if len(numbers) == 0:
         return ok
-    raw = np.asarray(numbers, dtype="U18")
-    lengths = np.char.str_len(np.asarray(numbers, dtype="U"))
-    codes = raw.view(np.uint32).reshape(n, 18).astype(np.int64)
-    digits = codes - ord("0")
-    shape_ok = (lengths == 18) & np.all((digits[:, :17] >= 0) & (digits[:, :17] <= 9), axis=1)
-    last = codes[:, 17]
-    shape_ok &= ((last >= ord("0")) & (last <= ord("9"))) | (last == ord("X"))
-    d = np.where(shape_ok[:, None], digits, 0)
+    sized, m = _digit_matrix(numbers)
+    d = m.astype(np.int64) - ord("0")
+    last = m[:, 17]
+    shape_ok = np.all((d[:, :17] >= 0) & (d[:, :17] <= 9), axis=1) & (((last >= 48) & (last <= 57)) | (last == 88))
+    d = np.where(shape_ok[:, None], d, 0)
     year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
     month = d[:, 10] * 10 + d[:, 11]
     day = d[:, 12] * 10 + d[:, 13]
@@ -62,7 +73,7 @@ def check_ids(numbers: np.ndarray) -> np.ndarray:
     mdays = mdays + ((month == 2) & leap)
     date_ok = (year >= 1900) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= mdays)
     expected = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)[(d[:, :17] @ WEIGHTS) % 11]
-    ok = shape_ok & date_ok & (expected == last)
+    ok[sized] = shape_ok & date_ok & (expected == last)
     return ok
 
 
@@ -70,17 +81,17 @@ def birth_day_numbers(numbers: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of the birth dates of valid, normalized numbers."""
     if len(numbers) == 0:
         return np.zeros(0, dtype=np.int64)
-    raw = np.asarray(numbers, dtype="U18")
-    s = np.char.add(np.char.add(np.char.add(_sub(raw, 6, 10), "-"), np.char.add(_sub(raw, 10, 12), "-")),
-                    _sub(raw, 12, 14))
-    return s.astype("datetime64[D]").astype(np.int64)
-
-
-def _sub(raw: np.ndarray, start: int, stop: int) -> np.ndarray:
-    codes = raw.view(np.uint32).reshape(len(raw), 18)[:, start:stop]
-    return np.ascontiguousarray(codes).view(f"U{stop - start}").reshape(len(raw))
+    _, m = _digit_matrix(numbers)
+    d = m[:, 6:14].astype(np.int64) - ord("0")
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 4] * 10 + d[:, 5]
+    day = d[:, 6] * 10 + d[:, 7]
+    months = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype("timedelta64[M]")
+    return months.astype("datetime64[D]").astype(np.int64) + day - 1
 
 
 def male(numbers: np.ndarray) -> np.ndarray:
-    raw = np.asarray(numbers, dtype="U18")
-    return (raw.view(np.uint32).reshape(len(raw), 18)[:, 16] - ord("0")) % 2 == 1
+    if len(numbers) == 0:
+        return np.zeros(0, dtype=bool)
+    _, m = _digit_matrix(numbers)
+    return (m[:, 16].astype(np.int64) - ord("0")) % 2 == 1

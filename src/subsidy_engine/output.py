@@ -29,7 +29,29 @@ FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    """UTF-8, no BOM, `\n`, fields quoted only where needed (the bytes of pandas' minimal quoting).
+
+    pyarrow writes the common case (no value holds a comma, quote or line break) an order of magnitude faster;
+    a frame with such a value is written by pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    columns = []
+    for c in frame.columns:
+        values = frame[c]
+        if values.dtype != object or not isinstance(values.dtype, object):
+            values = values.astype(str)
+        columns.append(pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True))
+    structural = any(pc.any(pc.match_substring_regex(col, r'[",\r\n]')).as_py() for col in columns)
+    if structural or any(ch in h for h in map(str, frame.columns) for ch in ',"\r\n'):
+        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        return
+    table = pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
+    with path.open("wb") as out:
+        out.write((",".join(map(str, frame.columns)) + "\n").encode("utf-8"))
+        if len(frame):
+            pacsv.write_csv(table, out, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
 
 
 def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str, money_columns: tuple[str, ...] = ("金额",)) -> None:

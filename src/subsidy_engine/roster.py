@@ -51,15 +51,12 @@ def read_roster(path: str | Path) -> RawRoster:
     if not p.is_file():
         raise FileFormatError(f"{p}: 文件不存在", path=str(p))
     suffix = p.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        header, rows, numbers = _read_xlsx(p)
-    elif suffix in (".csv", ".txt"):
-        header, rows, numbers = _read_csv(p)
-    elif suffix == ".parquet":
-        return _finish(*_read_parquet(p), source=str(p), sha=sha256_file(p))
-    else:
+    readers = {".xlsx": _read_xlsx, ".xlsm": _read_xlsx, ".csv": _read_csv, ".txt": _read_csv,
+               ".parquet": _read_parquet}
+    if suffix not in readers:
         raise FileFormatError(f"{p}: 不支持的文件类型 {suffix!r}(支持 .xlsx / .csv / .parquet)", path=str(p))
-    return _finish(header, _frame_from_rows(header, rows), numbers, source=str(p), sha=sha256_file(p))
+    header, frame, numbers = readers[suffix](p)
+    return _finish(header, frame, numbers, source=str(p), sha=sha256_file(p))
 
 
 def roster_from_records(records: list[dict[str, object]], source: str = "<records>") -> RawRoster:
@@ -77,7 +74,7 @@ def roster_from_records(records: list[dict[str, object]], source: str = "<record
 # --- formats ------------------------------------------------------------------------------------------------
 
 
-def _read_xlsx(p: Path) -> tuple[list[str], list[list[object]], np.ndarray]:
+def _read_xlsx(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -92,7 +89,7 @@ def _read_xlsx(p: Path) -> tuple[list[str], list[list[object]], np.ndarray]:
     header = ["" if _blank(c) else str(c).strip(TRIM) for c in data[start]]
     body = data[start + 1 :]
     numbers = np.arange(start + 2, start + 2 + len(body))
-    return header, body, numbers
+    return header, _frame_from_rows(header, body), numbers
 
 
 def _decode(raw: bytes, p: Path) -> str:
@@ -108,13 +105,16 @@ def _decode(raw: bytes, p: Path) -> str:
         raise FileFormatError(f"{p}: 编码无法识别(应为 UTF-8 或 GB18030)", path=str(p)) from None
 
 
-def _read_csv(p: Path) -> tuple[list[str], list[list[object]], np.ndarray]:
+def _read_csv(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     raw = p.read_bytes()
     head = raw[:4096]
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or head.count(b"\x00") > len(head) // 100:
         hint = "(像是 Excel 文件,请用 .xlsx 扩展名)" if head.startswith(b"PK") else "(含二进制内容或为 UTF-16 编码)"
         raise FileFormatError(f"{p}: 不是文本 CSV 文件{hint}", path=str(p))
     text = _decode(raw, p)
+    fast = _read_csv_arrow(text, raw)
+    if fast is not None:
+        return fast
     records = list(csv.reader(io.StringIO(text, newline="")))
     start = next((i for i, r in enumerate(records) if any(c.strip(TRIM) for c in r)), None)
     if start is None:
@@ -123,7 +123,46 @@ def _read_csv(p: Path) -> tuple[list[str], list[list[object]], np.ndarray]:
     body: list[list[object]] = list(records[start + 1 :])
     # csv.reader yields [] for an empty line; keep it so row numbers stay those a spreadsheet shows
     numbers = np.arange(start + 2, start + 2 + len(body))
-    return header, body, numbers
+    return header, _frame_from_rows(header, body), numbers
+
+
+def _read_csv_arrow(text: str, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
+    """The fast path (pyarrow) for a well-formed file whose header is its first line and which has no empty
+    line and no row of another width; anything else goes the careful way (csv module) to keep row numbers."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return None
+    if reader.line_num != 1 or not any(c.strip(TRIM) for c in header) or len(header) < 2:
+        return None
+    data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    if data is raw and not _is_utf8(raw):
+        data = text.encode("utf-8")
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    frame = pd.DataFrame({i: table.column(i).to_pandas() for i in range(len(names))})
+    return [c.strip(TRIM) for c in header], frame, np.arange(2, len(frame) + 2)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_parquet(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
@@ -211,8 +250,12 @@ def _finish(header: list[str], frame: pd.DataFrame, numbers: np.ndarray, *, sour
     for col in columns:
         if len(candidates) == 0:
             break
-        sub = col.to_numpy()[candidates]
-        candidates = candidates[[_blank(c) for c in sub]] if len(sub) else candidates
+        sub = col.iloc[candidates]
+        if isinstance(sub.dtype, pd.StringDtype):
+            still = (sub.isna() | (sub.str.strip(TRIM) == "")).to_numpy(dtype=bool)
+        else:
+            still = np.fromiter((_blank(c) for c in sub.to_numpy(dtype=object)), dtype=bool, count=len(sub))
+        candidates = candidates[still]
     blank = np.zeros(len(frame), dtype=bool)
     blank[candidates] = True
     out = out.loc[~blank].reset_index(drop=True)

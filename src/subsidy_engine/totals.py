@@ -31,52 +31,59 @@ def assumed_by_rule(rulebook: Rulebook, lines: pd.DataFrame) -> dict[tuple[str, 
 
 
 def totals_frame(payments: pd.DataFrame, rulebook: Rulebook, assumed: dict[tuple[str, str], set[str]]) -> pd.DataFrame:
-    household_programs = {p.id for p in rulebook.programs if p.entity == "household"}
-    p = pd.DataFrame({
-        "项目": payments["项目"].to_numpy(dtype=object),
-        "规则": payments["规则"].to_numpy(dtype=object),
-        "乡镇": payments["乡镇"].to_numpy(dtype=object),
-        "行政村": payments["行政村"].to_numpy(dtype=object),
-        "证件号码": payments["证件号码"].to_numpy(dtype=object),
-        "_fen": amounts_fen(payments),
+    """Rows in rulebook order: each program overall, by place, then each of its rules overall and by place;
+    last the grand total overall and by place. Grouping runs on integer codes of the texts."""
+    household_programs = [p.id for p in rulebook.programs if p.entity == "household"]
+    program = payments["项目"].to_numpy(dtype=object)
+    rule = payments["规则"].to_numpy(dtype=object)
+    ids = payments["证件号码"].to_numpy(dtype=object)
+    who = np.where(np.isin(program, household_programs), payments["户编号"].to_numpy(dtype=object), ids)
+    rule_codes, rule_uniques = pd.factorize(pd.MultiIndex.from_arrays([program, rule]))
+    place_codes, place_uniques = pd.factorize(pd.MultiIndex.from_arrays(
+        [payments["乡镇"].to_numpy(dtype=object), payments["行政村"].to_numpy(dtype=object)]))
+    rules_of = [(str(a), str(b)) for a, b in rule_uniques]
+    places_of = [(str(a), str(b)) for a, b in place_uniques]
+    frame = pd.DataFrame({
+        "prog": [rules_of[c][0] for c in rule_codes] if len(rule_codes) else [],
+        "r": rule_codes, "pl": place_codes, "who": pd.factorize(who)[0], "id": pd.factorize(ids)[0],
+        "fen": amounts_fen(payments),
     })
-    p["_who"] = np.where(p["项目"].isin(household_programs), payments["户编号"].to_numpy(dtype=object), p["证件号码"])
 
-    def stats(keys: list[str], who: str = "_who") -> dict[tuple[object, ...], tuple[int, int, int, str]]:
-        if len(p) == 0:
+    def block(keys: list[str], count: str = "who") -> dict[tuple[object, ...], tuple[int, int, int, str]]:
+        if len(frame) == 0:
             return {}
-        g = p.groupby(keys, sort=True) if keys else None
-        if g is None:
-            rules = set(zip(p["项目"], p["规则"], strict=True))
-            flags = set().union(*[assumed.get(r, set()) for r in rules]) if rules else set()
-            return {(): (int(p[who].nunique()), len(p), int(p["_fen"].sum()), "; ".join(sorted(flags)))}
-        agg = g.agg(n=(who, "nunique"), c=("_fen", "size"), s=("_fen", "sum"))
-        cols = list(dict.fromkeys([*keys, "项目", "规则"]))
-        flags: dict[tuple[object, ...], set[str]] = {}
-        for combo in p[cols].drop_duplicates().itertuples(index=False, name=None):
-            rec = dict(zip(cols, combo, strict=True))
-            flags.setdefault(tuple(rec[k] for k in keys), set()).update(assumed.get((rec["项目"], rec["规则"]), set()))
+        if not keys:
+            flags = set().union(*(assumed.get(rules_of[r], set()) for r in np.unique(frame["r"])))
+            return {(): (int(frame[count].nunique()), len(frame), int(frame["fen"].sum()), "; ".join(sorted(flags)))}
+        agg = frame.groupby(keys, sort=False).agg(n=(count, "nunique"), c=("fen", "size"), s=("fen", "sum"))
+        used: dict[tuple[object, ...], set[str]] = {}
+        for combo in frame[[*keys, "r"]].drop_duplicates().itertuples(index=False, name=None):
+            used.setdefault(tuple(combo[:-1]), set()).update(assumed.get(rules_of[combo[-1]], set()))
         out = {}
         for k, n, c, s in zip(agg.index, agg["n"], agg["c"], agg["s"], strict=True):
             key = k if isinstance(k, tuple) else (k,)
-            out[key] = (int(n), int(c), int(s), "; ".join(sorted(flags.get(key, set()))))
+            out[key] = (int(n), int(c), int(s), "; ".join(sorted(used.get(key, set()))))
         return out
 
-    prog_all = stats(["项目"])
-    prog_place = stats(["项目", "乡镇", "行政村"])
-    rule_all = stats(["项目", "规则"])
-    rule_place = stats(["项目", "规则", "乡镇", "行政村"])
-    rows: list[tuple[object, ...]] = []
+    def by_place(stats: dict[tuple[object, ...], tuple[int, int, int, str]], first: object) -> list[tuple[object, ...]]:
+        return [(*places_of[k[1]], *v) for k, v in sorted(
+            ((k, v) for k, v in stats.items() if k[0] == first), key=lambda kv: places_of[kv[0][1]])]
+
+    per_program, per_program_place = block(["prog"]), block(["prog", "pl"])
+    per_rule, per_rule_place = block(["r"]), block(["r", "pl"])
+    rule_index = {rp: i for i, rp in enumerate(rules_of)}
     empty = (0, 0, 0, "")
+    rows: list[tuple[object, ...]] = []
     for prog in rulebook.programs:
-        rows.append((prog.id, prog.title, "", "", "", *prog_all.get((prog.id,), empty)))
-        rows += [(prog.id, prog.title, "", k[1], k[2], *v) for k, v in prog_place.items() if k[0] == prog.id]
+        rows.append((prog.id, prog.title, "", "", "", *per_program.get((prog.id,), empty)))
+        rows += [(prog.id, prog.title, "", *x) for x in by_place(per_program_place, prog.id)]
         for r in prog.rules:
-            rows.append((prog.id, r.title, r.id, "", "", *rule_all.get((prog.id, r.id), empty)))
-            rows += [(prog.id, r.title, r.id, k[2], k[3], *v) for k, v in rule_place.items()
-                     if k[0] == prog.id and k[1] == r.id]
-    rows.append(("", "合计", "", "", "", *stats([], "证件号码").get((), empty)))
-    rows += [("", "合计", "", k[0], k[1], *v) for k, v in stats(["乡镇", "行政村"], "证件号码").items()]
+            code = rule_index.get((prog.id, r.id), -1)
+            rows.append((prog.id, r.title, r.id, "", "", *per_rule.get((code,), empty)))
+            rows += [(prog.id, r.title, r.id, *x) for x in by_place(per_rule_place, code)]
+    rows.append(("", "合计", "", "", "", *block([], "id").get((), empty)))
+    grand = block(["pl"], "id")
+    rows += [("", "合计", "", *places_of[k[0]], *v) for k, v in sorted(grand.items(), key=lambda kv: places_of[kv[0][0]])]
     out = pd.DataFrame(rows, columns=["项目", "项目名称", "规则", "乡镇", "行政村", "人数", "人次", "_fen", "依赖假定参数"])
     out["金额"] = yuan(out["_fen"].to_numpy(dtype=np.int64))
     return out[TOTAL_COLUMNS]

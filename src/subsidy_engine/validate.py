@@ -85,34 +85,37 @@ class _Problems:
         self.msg.append(msg)
 
 
-def _parse_unique(raw: pd.Series, fn: Callable[[object], object]) -> tuple[np.ndarray, np.ndarray, dict[int, CellError]]:
-    """Apply fn to each distinct non-blank value: (codes per row, parsed uniques, errors by unique index)."""
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
-    parsed = np.empty(len(uniques), dtype=object)
-    errors: dict[int, CellError] = {}
-    for i, u in enumerate(uniques):
-        if cells.is_blank(u):
-            parsed[i] = None
-            continue
-        try:
-            parsed[i] = fn(u)
-        except CellError as e:
-            errors[i] = e
-            parsed[i] = None
-    return codes, parsed, errors
+@dataclass
+class _Parsed:
+    values: np.ndarray  # typed per row: text/enum as object (None = blank), bool, int64 (NO_DATE/NO_MONEY/0 = blank)
+    ok: np.ndarray  # parsed without error
+    blank: np.ndarray
+    codes: np.ndarray  # the same code for rows with the same parsed value (household comparison)
+    enum_codes: np.ndarray | None = None  # int8 index into Column.values, -1 = blank or error
 
 
-def _texts(raw: pd.Series) -> np.ndarray:
-    """Trimmed text per row, None for blank."""
-    values = raw.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        s = pd.Series(values, dtype="string").str.strip(cells.TRIM)
+def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    values = series if isinstance(series.dtype, pd.StringDtype) else series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+def _texts(series: pd.Series, upper: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(trimmed text per row with None for blank, blank mask, codes equal for equal texts)."""
+    if isinstance(series.dtype, pd.StringDtype):
+        s = series.str.strip(cells.TRIM)
+        if upper:
+            s = s.str.upper()
+        blank = (s.isna() | (s == "")).to_numpy(dtype=bool)
+        codes = np.asarray(s.factorize(use_na_sentinel=False)[0], dtype=np.int64)
         out = s.to_numpy(dtype=object, na_value=None)
-        out[s.fillna("").to_numpy(dtype=object) == ""] = None
-        return out
-    codes, parsed, _ = _parse_unique(raw, cells.as_text)
-    out = np.where(codes >= 0, parsed[np.maximum(codes, 0)], None)
-    return out
+        out[blank] = None
+        return out, blank, codes
+    raw_codes, uniques = _factorize(series)
+    texts = [cells.as_text(u) for u in uniques]
+    lookup = np.array([(t.upper() if upper else t) or None for t in texts] + [None], dtype=object)
+    text_codes = np.asarray(pd.factorize(lookup, use_na_sentinel=False)[0], dtype=np.int64)
+    return lookup[raw_codes], np.array([v is None for v in lookup], dtype=bool)[raw_codes], text_codes[raw_codes]
 
 
 def _kind_parser(col: Column) -> Callable[[object], object]:
@@ -127,96 +130,108 @@ def _kind_parser(col: Column) -> Callable[[object], object]:
     }[col.kind]
 
 
+_BLANK_VALUE = {"date": NO_DATE, "month": NO_DATE, "money": NO_MONEY, "int": 0}
+
+
+def _parse_column(col: Column, series: pd.Series, problems: _Problems) -> _Parsed:
+    n = len(series)
+    if col.kind in ("text", "id"):
+        values, blank, codes = _texts(series, upper=col.kind == "id" or col.alias == "disability_cert")
+        return _Parsed(values, np.ones(n, dtype=bool), blank, codes)
+    raw_codes, uniques = _factorize(series)
+    parse = _kind_parser(col)
+    blank_value: object = col.default if col.kind == "bool" else _BLANK_VALUE.get(col.kind)
+    typed: list[object] = []
+    u_ok = np.ones(len(uniques) + 1, dtype=bool)
+    u_blank = np.zeros(len(uniques) + 1, dtype=bool)
+    u_blank[-1] = True  # raw code -1 (a missing cell) is the last slot
+    errors: dict[int, cells.CellError] = {}
+    for i, u in enumerate(uniques):
+        if cells.is_blank(u):
+            typed.append(blank_value)
+            u_blank[i] = True
+            continue
+        try:
+            typed.append(parse(u))
+        except cells.CellError as e:
+            errors[i] = e
+            typed.append(blank_value)
+            u_ok[i] = False
+    typed.append(blank_value)
+    dtype = {"bool": bool, "enum": object}.get(col.kind, np.int64)
+    lookup = np.array(typed, dtype=dtype)
+    values = lookup[raw_codes]
+    ok = u_ok[raw_codes]
+    blank = u_blank[raw_codes]
+    if errors:
+        bad_u = np.array(sorted(errors), dtype=np.int64)
+        for pos in np.flatnonzero(np.isin(raw_codes, bad_u)):
+            err = errors[int(raw_codes[pos])]
+            problems.add(pos, col.alias, cells.as_text(series.iat[pos]), err.code, err.message)
+    value_codes, _ = pd.factorize(pd.Series(lookup, dtype=object), use_na_sentinel=False)
+    codes = np.asarray(value_codes, dtype=np.int64)[raw_codes]
+    enum_codes = None
+    if col.kind == "enum":
+        index = {v: i for i, v in enumerate(col.values)}
+        enum_codes = np.array([index.get(v, -1) if v is not None else -1 for v in typed], dtype=np.int8)[raw_codes]
+    return _Parsed(values, ok, blank, codes, enum_codes)
+
+
 def validate(raw: RawRoster) -> Validated:
     f = raw.frame
     n = len(f)
-    headers = raw.headers
     problems = _Problems()
-    parsed: dict[str, np.ndarray] = {}
-    ok: dict[str, np.ndarray] = {}  # cell parsed (or blank) without error
-    text_of: dict[str, np.ndarray] = {}
-
+    cols: dict[str, _Parsed] = {}
     for col in COLUMNS:
-        series = f[col.alias]
-        good = np.ones(n, dtype=bool)
-        if col.kind in ("text", "id"):
-            values = _texts(series)
-            if col.kind == "id" or col.alias == "disability_cert":
-                values = np.array([v.upper() if v is not None else None for v in values], dtype=object)
-            parsed[col.alias] = values
-            text_of[col.alias] = values
-            blank = pd.isna(values)
-        else:
-            codes, uniq, errors = _parse_unique(series, _kind_parser(col))
-            blank = codes < 0
-            uniq_blank = np.array([v is None and i not in errors for i, v in enumerate(uniq)] or [True])
-            blank = blank | (uniq_blank[np.maximum(codes, 0)] & (codes >= 0))
-            if errors:
-                for ui, err in errors.items():
-                    for pos in np.flatnonzero(codes == ui):
-                        problems.add(pos, col.alias, cells.as_text(series.iat[pos]), err.code, err.message)
-                        good[pos] = False
-            parsed[col.alias] = _typed(col, codes, uniq, blank)
+        pc = _parse_column(col, f[col.alias], problems)
         if col.required:
-            for pos in np.flatnonzero(blank):
+            for pos in np.flatnonzero(pc.blank):
                 problems.add(pos, col.alias, "", "REQUIRED", f"{col.name} 为必填项")
-                good[pos] = False
-        ok[col.alias] = good
+            pc.ok &= ~pc.blank
+        cols[col.alias] = pc
+    parsed = {a: c.values for a, c in cols.items()}
+    ok = {a: c.ok for a, c in cols.items()}
+    rows = f[ROW].to_numpy()
 
     ids = parsed["id_number"]
     _check_ids(ids, ok, problems)
-    _check_duplicates(ids, f[ROW].to_numpy(), problems)
-    _check_rows(parsed, ok, ids, text_of, problems, headers)
+    _check_duplicates(ids, rows, problems)
+    _check_rows(parsed, ok, ids, problems)
     if EXTRA in f:
         for pos in np.flatnonzero(f[EXTRA].notna().to_numpy()):
             problems.add(pos, EXTRA, str(f[EXTRA].iat[pos]), "ROW_TOO_LONG", "本行的单元格比表头多,多出的内容无法对应到列")
+    hh = parsed["household_id"]
+    _check_households(hh, cols, rows, f, problems)
 
     has_error = np.zeros(n, dtype=bool)
     has_error[np.array(problems.pos, dtype=np.int64)] = True
-    hh = parsed["household_id"]
-    _check_households(hh, parsed, ok, f[ROW].to_numpy(), f, problems)
-    has_error[np.array(problems.pos, dtype=np.int64)] = True
-
-    hh_key = pd.Series(hh, dtype=object).fillna("\x00blank")
-    bad_hh = pd.Series(has_error).groupby(hh_key.to_numpy()).transform("any").to_numpy().copy()
-    bad_hh |= pd.isna(hh)
+    hh_codes = cols["household_id"].codes
+    bad_hh = np.bincount(hh_codes, weights=has_error, minlength=hh_codes.max() + 1 if n else 0)[hh_codes] > 0 \
+        if n else np.zeros(0, dtype=bool)
+    bad_hh |= cols["household_id"].blank
     for pos in np.flatnonzero(bad_hh & ~has_error):
         problems.add(pos, "household_id", "", "HOUSEHOLD_REJECTED",
                      f"同户(户编号 {hh[pos]})其他行有错误或户级问题,整户不予计算")
 
     accepted = ~bad_hh
-    persons = pd.DataFrame({alias: pd.Series(values[accepted], dtype=values.dtype) for alias, values in parsed.items()})
-    persons[ROW] = f[ROW].to_numpy()[accepted]
-    rejects = _rejects_frame(problems, f, text_of, headers)
-    hh_all = pd.Series(hh, dtype=object)
+    persons = pd.DataFrame(index=pd.RangeIndex(int(accepted.sum())))
+    for col in COLUMNS:
+        pc = cols[col.alias]
+        if pc.enum_codes is not None:
+            persons[col.alias] = pd.Categorical.from_codes(pc.enum_codes[accepted], categories=list(col.values))
+        else:
+            persons[col.alias] = pd.Series(pc.values[accepted], dtype=pc.values.dtype)
+    persons[ROW] = rows[accepted]
+    rejects = _rejects_frame(problems, f, raw.headers)
     return Validated(
-        persons=persons.reset_index(drop=True),
+        persons=persons,
         rejects=rejects,
         rows_read=n,
         rows_rejected=int(bad_hh.sum()),
-        households_accepted=int(hh_all[accepted].nunique()),
-        households_rejected=int(hh_all[bad_hh].nunique()),
+        households_accepted=len(np.unique(hh_codes[accepted])),
+        households_rejected=len(np.unique(hh_codes[bad_hh & ~cols["household_id"].blank]))
+        + int((bad_hh & cols["household_id"].blank).any()),
     )
-
-
-def _typed(col: Column, codes: np.ndarray, uniq: np.ndarray, blank: np.ndarray) -> np.ndarray:
-    take = np.maximum(codes, 0)
-    if col.kind == "bool":
-        lookup = np.array([bool(v) if v is not None else bool(col.default) for v in uniq] or [False])
-        out = lookup[take] if len(uniq) else np.zeros(len(codes), dtype=bool)
-        return np.where(blank, bool(col.default), out)
-    if col.kind in ("date", "month"):
-        lookup = np.array([v if v is not None else NO_DATE for v in uniq] or [NO_DATE], dtype=np.int64)
-        return np.where(codes >= 0, lookup[take], NO_DATE)
-    if col.kind == "money":
-        lookup = np.array([v if v is not None else NO_MONEY for v in uniq] or [NO_MONEY], dtype=np.int64)
-        return np.where(codes >= 0, lookup[take], NO_MONEY)
-    if col.kind == "int":
-        lookup = np.array([v if v is not None else 0 for v in uniq] or [0], dtype=np.int64)
-        return np.where(codes >= 0, lookup[take], 0)
-    # enum: text or None
-    lookup_o = np.array(list(uniq) or [None], dtype=object)
-    return np.where(codes >= 0, lookup_o[take], None)
 
 
 def _check_ids(ids: np.ndarray, ok: dict[str, np.ndarray], problems: _Problems) -> None:
@@ -242,14 +257,7 @@ def _check_duplicates(ids: np.ndarray, rows: np.ndarray, problems: _Problems) ->
             problems.add(pos, "id_number", ids[pos], "ID_DUPLICATE", f"证件号码与第 {others} 行重复")
 
 
-def _check_rows(
-    p: dict[str, np.ndarray],
-    ok: dict[str, np.ndarray],
-    ids: np.ndarray,
-    text_of: dict[str, np.ndarray],
-    problems: _Problems,
-    headers: dict[str, str],
-) -> None:
+def _check_rows(p: dict[str, np.ndarray], ok: dict[str, np.ndarray], ids: np.ndarray, problems: _Problems) -> None:
     n = len(ids)
     area_set = ~pd.isna(p["dibao_area"]) & ok["dibao_area"]
     for pos in np.flatnonzero(area_set & (p["dibao_from"] == NO_DATE) & ok["dibao_from"]):
@@ -285,69 +293,59 @@ def _check_rows(
     for pos in np.flatnonzero(valid_id & (died != NO_DATE) & (died < births) & ok["died_on"]):
         problems.add(pos, "died_on", cells.from_day_number(died[pos]).isoformat(), "DEATH_BEFORE_BIRTH",
                      f"死亡日期早于出生日期 {cells.from_day_number(births[pos]).isoformat()}")
-    del headers, text_of
 
 
-def _check_households(
-    hh: np.ndarray,
-    p: dict[str, np.ndarray],
-    ok: dict[str, np.ndarray],
-    rows: np.ndarray,
-    f: pd.DataFrame,
-    problems: _Problems,
-) -> None:
-    present = np.flatnonzero(~pd.isna(hh))
+def _check_households(hh: np.ndarray, cols: dict[str, _Parsed], rows: np.ndarray, f: pd.DataFrame,
+                      problems: _Problems) -> None:
+    present = np.flatnonzero(~cols["household_id"].blank)
     if len(present) == 0:
         return
-    key = pd.Series(hh[present], dtype=object)
-    codes, _ = pd.factorize(key.to_numpy(dtype=object))
-    rel = p["relation"][present]
-    rel_ok = ok["relation"][present]
+    codes = np.asarray(pd.factorize(cols["household_id"].codes[present])[0], dtype=np.int64)
+    n_hh = int(codes.max()) + 1
+    rel = cols["relation"].values[present]
+    rel_ok = cols["relation"].ok[present]
     is_head = (rel == "户主") & rel_ok
-    heads = np.bincount(codes, weights=is_head.astype(np.int64))
-    all_rel_ok = np.bincount(codes, weights=(~rel_ok).astype(np.int64)) == 0
-    head_pos_by_hh = np.full(len(heads), -1, dtype=np.int64)
-    single = np.flatnonzero(is_head)
-    head_pos_by_hh[codes[single]] = present[single]
-    for i in np.flatnonzero((heads == 0) & all_rel_ok):
-        for pos in present[codes == i]:
-            problems.add(pos, "relation", str(p["relation"][pos]), "HOUSEHOLD_NO_HEAD",
+    heads = np.bincount(codes, weights=is_head, minlength=n_hh)
+    all_rel_ok = np.bincount(codes, weights=~rel_ok, minlength=n_hh) == 0
+    head_pos = np.full(n_hh, -1, dtype=np.int64)
+    head_pos[codes[is_head]] = present[is_head]
+    head_pos[heads != 1] = -1
+    for h in np.flatnonzero((heads == 0) & all_rel_ok):
+        for pos in present[codes == h]:
+            problems.add(pos, "relation", str(rel[np.searchsorted(present, pos)]), "HOUSEHOLD_NO_HEAD",
                          f"户编号 {hh[pos]} 没有与户主关系为“户主”的成员")
-    multi = (heads > 1)[codes] & is_head
-    for pos in present[multi]:
-        others = "、".join(str(rows[q]) for q in present[(codes == codes[np.searchsorted(present, pos)]) & is_head]
-                          if q != pos)
-        problems.add(pos, "relation", "户主", "HOUSEHOLD_MULTIPLE_HEADS", f"户编号 {hh[pos]} 有多个户主(另见第 {others} 行)")
-    head_pos_by_hh[heads != 1] = -1
+    for h in np.flatnonzero(heads > 1):
+        members = present[(codes == h) & is_head]
+        for pos in members:
+            others = "、".join(str(rows[q]) for q in members if q != pos)
+            problems.add(pos, "relation", "户主", "HOUSEHOLD_MULTIPLE_HEADS", f"户编号 {hh[pos]} 有多个户主(另见第 {others} 行)")
 
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])
+    hh_of_start = codes[order][starts]
     for col in HOUSEHOLD_COLUMNS[1:]:
-        values = p[col.alias][present]
-        good = ok[col.alias][present]
-        if good.all():
-            vcodes, _ = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-        else:
-            vcodes, _ = pd.factorize(pd.Series(np.where(good, values, None), dtype=object), use_na_sentinel=False)
-        frame = pd.DataFrame({"h": codes, "v": vcodes})[good]
-        counts = frame.groupby("h")["v"].nunique()
-        bad = counts.index[counts.to_numpy() > 1].to_numpy()
-        if len(bad) == 0:
-            continue
+        pc = cols[col.alias]
+        good = pc.ok[present]
+        v = pc.codes[present]
+        low = np.minimum.reduceat(np.where(good, v, np.iinfo(np.int64).max)[order], starts)
+        high = np.maximum.reduceat(np.where(good, v, -1)[order], starts)
+        bad = hh_of_start[(high >= 0) & (low != high)]
         for h in bad:
             members = np.flatnonzero((codes == h) & good)
-            head = head_pos_by_hh[h]
-            if head >= 0 and ok[col.alias][head]:
-                ref = vcodes[np.searchsorted(present, head)]
+            head = head_pos[h]
+            if head >= 0 and pc.ok[head]:
+                ref = pc.codes[head]
                 ref_row = f"户主行(第 {rows[head]} 行)"
             else:
-                vals, cnt = np.unique(vcodes[members], return_counts=True)
+                vals, cnt = np.unique(v[members], return_counts=True)
                 ref = vals[np.argmax(cnt)]
                 ref_row = "本户多数行"
-            ref_text = _display(col, p[col.alias][present[members[vcodes[members] == ref][0]]])
-            for m in members[vcodes[members] != ref]:
+            ref_text = _display(col, pc.values[present[members[v[members] == ref][0]]])
+            for m in members[v[members] != ref]:
                 pos = present[m]
-                problems.add(pos, col.alias, cells.as_text(f[col.alias].iat[pos]) if not cells.is_blank(
-                    f[col.alias].iat[pos]) else "", "HOUSEHOLD_MISMATCH",
-                    f"{col.name} 与{ref_row}的值 {ref_text!r} 不一致,同户成员的户级字段必须相同")
+                cell = f[col.alias].iat[pos]
+                problems.add(pos, col.alias, "" if cells.is_blank(cell) else cells.as_text(cell), "HOUSEHOLD_MISMATCH",
+                             f"{col.name} 与{ref_row}的值 {ref_text!r} 不一致,同户成员的户级字段必须相同")
 
 
 def _display(col: Column, value: object) -> str:
@@ -364,8 +362,7 @@ def _display(col: Column, value: object) -> str:
     return str(value)
 
 
-def _rejects_frame(problems: _Problems, f: pd.DataFrame, text_of: dict[str, np.ndarray],
-                   headers: dict[str, str]) -> pd.DataFrame:
+def _rejects_frame(problems: _Problems, f: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
     if not problems.pos:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
     pos = np.array(problems.pos, dtype=np.int64)
@@ -392,5 +389,4 @@ def _rejects_frame(problems: _Problems, f: pd.DataFrame, text_of: dict[str, np.n
     frame["_o"] = order
     frame["_i"] = np.arange(len(frame))
     frame = frame.sort_values(["行号", "_o", "_i"], kind="stable").drop(columns=["_o", "_i"])
-    del text_of
     return frame.reset_index(drop=True)
