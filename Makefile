@@ -28,8 +28,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest benchmarks -p no:cacheprovider --benchmark-only \
-		--benchmark-json=benchmarks/results/latest.json -o testpaths=benchmarks
+	$(BIN)/python -m pytest benchmarks -p no:cacheprovider --benchmark-only --benchmark-columns=min,rounds \
+		--benchmark-json=benchmarks/results/latest.json
+	$(BIN)/python benchmarks/peak_memory.py benchmarks/data/roster-1M.csv
+	$(BIN)/python benchmarks/peak_memory.py benchmarks/data/roster-1M.parquet
 
 seed: $(STAMP)
 	$(BIN)/python fixtures/xinglong-2023/generate.py

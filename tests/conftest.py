@@ -43,9 +43,13 @@ def run_case(case: dict[str, Any]) -> list[str]:
         raise CaseFailure("roster rejected:\n" + result.validated.rejects.to_string())
     p = result.payments
     programs = case.get("programs")
-    got = [f"{m} {prog} {rule} {name} {amt}" for m, prog, rule, name, amt in
-           zip(p["发放月份"], p["项目"], p["规则"], p["姓名"], p["金额"], strict=True)
-           if programs is None or prog in programs]
+    got = [
+        f"{m} {prog} {rule} {name} {amt}"
+        for m, prog, rule, name, amt in zip(
+            p["发放月份"], p["项目"], p["规则"], p["姓名"], p["金额"], strict=True
+        )
+        if programs is None or prog in programs
+    ]
     return got
 
 

@@ -23,14 +23,22 @@ def run(*args: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("name", NAMED)
 def test_named_fixture_gives_its_expected_payment_list_byte_for_byte(tmp_path: Path, name: str) -> None:
-    code, _, err = run("evaluate", str(SMALL / f"{name}.csv"), "--period", "2023", "--out", str(tmp_path / "o"))
+    code, _, err = run(
+        "evaluate", str(SMALL / f"{name}.csv"), "--period", "2023", "--out", str(tmp_path / "o")
+    )
     assert code == 0, err
     assert (tmp_path / "o" / "payments.csv").read_bytes() == (SMALL / f"{name}.expected.csv").read_bytes()
 
 
 def test_evaluate_prints_the_totals_table(tmp_path: Path) -> None:
-    code, out, _ = run("evaluate", str(SMALL / "tuopin-vocational-migrant.csv"), "--period", "2023",
-                       "--out", str(tmp_path / "o"))
+    code, out, _ = run(
+        "evaluate",
+        str(SMALL / "tuopin-vocational-migrant.csv"),
+        "--period",
+        "2023",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert code == 0
     assert out == (
         "期间 2023  规则库 chongqing-nanchuan  读入 4 行:采用 4 行,拒绝 0 行\n"
@@ -54,13 +62,27 @@ def test_manifest_records_hashes_of_input_rules_and_every_output(tmp_path: Path)
     import hashlib
 
     src = SMALL / "tekun-elderly-dies-in-october.csv"
-    code, _, _ = run("evaluate", str(src), "--period", "2023-10", "--out", str(tmp_path / "o"),
-                     "--format", "csv,xlsx,parquet")
+    code, _, _ = run(
+        "evaluate",
+        str(src),
+        "--period",
+        "2023-10",
+        "--out",
+        str(tmp_path / "o"),
+        "--format",
+        "csv,xlsx,parquet",
+    )
     assert code == 0
     m = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
     assert m["period"] == "2023-10"
     assert m["input"]["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
-    assert set(m["outputs"]) == {"payments.csv", "payments.xlsx", "payments.parquet", "totals.csv", "rejects.csv"}
+    assert set(m["outputs"]) == {
+        "payments.csv",
+        "payments.xlsx",
+        "payments.parquet",
+        "totals.csv",
+        "rejects.csv",
+    }
     for name, sha in m["outputs"].items():
         assert hashlib.sha256((tmp_path / "o" / name).read_bytes()).hexdigest() == sha
     assert len(m["rules"]["files"]) == 9 and len(m["rules"]["content_sha256"]) == 64
@@ -70,14 +92,35 @@ def test_manifest_records_hashes_of_input_rules_and_every_output(tmp_path: Path)
 def test_outputs_are_byte_identical_across_runs(tmp_path: Path) -> None:
     src = str(SMALL / "rural-dibao-severely-disabled.csv")
     for d in ("a", "b"):
-        assert run("evaluate", src, "--period", "2023", "--out", str(tmp_path / d), "--format", "csv,xlsx,parquet")[0] == 0
-    for name in ("payments.csv", "payments.xlsx", "payments.parquet", "totals.csv", "rejects.csv", "manifest.json"):
+        assert (
+            run(
+                "evaluate",
+                src,
+                "--period",
+                "2023",
+                "--out",
+                str(tmp_path / d),
+                "--format",
+                "csv,xlsx,parquet",
+            )[0]
+            == 0
+        )
+    for name in (
+        "payments.csv",
+        "payments.xlsx",
+        "payments.parquet",
+        "totals.csv",
+        "rejects.csv",
+        "manifest.json",
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
 def test_strict_fails_on_any_rejection_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "o"
-    code, stdout, err = run("evaluate", str(BAD / "id_checksum.csv"), "--period", "2023", "--out", str(out), "--strict")
+    code, _, err = run(
+        "evaluate", str(BAD / "id_checksum.csv"), "--period", "2023", "--out", str(out), "--strict"
+    )
     assert code == 1
     assert err == "错误: --strict: 2 行被拒绝(1 户),未生成发放名单\n"
     assert not out.exists()
@@ -85,7 +128,9 @@ def test_strict_fails_on_any_rejection_and_writes_nothing(tmp_path: Path) -> Non
 
 
 def test_without_strict_rejected_rows_are_written_out(tmp_path: Path) -> None:
-    code, stdout, _ = run("evaluate", str(BAD / "id_checksum.csv"), "--period", "2023", "--out", str(tmp_path / "o"))
+    code, stdout, _ = run(
+        "evaluate", str(BAD / "id_checksum.csv"), "--period", "2023", "--out", str(tmp_path / "o")
+    )
     assert code == 0
     assert "读入 3 行:采用 1 行,拒绝 2 行" in stdout
     rejects = (tmp_path / "o" / "rejects.csv").read_text(encoding="utf-8").splitlines()
@@ -98,22 +143,38 @@ def test_missing_column_is_one_line_and_exit_3(tmp_path: Path) -> None:
     bad.write_text("户编号,乡镇\nH1,兴隆镇\n", encoding="utf-8")
     code, out, err = run("evaluate", str(bad), "--period", "2023", "--out", str(tmp_path / "o"))
     assert code == 3
-    assert err == (f"错误: {bad}: 缺少必需的列: 行政村(village)、户类型(household_type)、姓名(name)、"
-                   "证件号码(id_number)、与户主关系(relation)\n")
+    assert err == (
+        f"错误: {bad}: 缺少必需的列: 行政村(village)、户类型(household_type)、姓名(name)、"
+        "证件号码(id_number)、与户主关系(relation)\n"
+    )
     assert out == "" and not (tmp_path / "o").exists()
 
 
 def test_uncovered_period_is_refused_with_exit_4(tmp_path: Path) -> None:
-    code, _, err = run("evaluate", str(SMALL / "tuopin-vocational-migrant.csv"), "--period", "2024",
-                       "--out", str(tmp_path / "o"))
+    code, _, err = run(
+        "evaluate",
+        str(SMALL / "tuopin-vocational-migrant.csv"),
+        "--period",
+        "2024",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert code == 4
-    assert err == ("错误: 无法计算期间 2024: 参数 dibao_standard(dibao.yaml)在 2024-01-01 没有有效值;"
-                   "本规则库 chongqing-nanchuan 覆盖 2023-01-01 至 2023-12-31\n")
+    assert err == (
+        "错误: 无法计算期间 2024: 参数 dibao_standard(dibao.yaml)在 2024-01-01 没有有效值;"
+        "本规则库 chongqing-nanchuan 覆盖 2023-01-01 至 2023-12-31\n"
+    )
 
 
 def test_bad_period_text(tmp_path: Path) -> None:
-    code, _, err = run("evaluate", str(SMALL / "tuopin-vocational-migrant.csv"), "--period", "23-9",
-                       "--out", str(tmp_path / "o"))
+    code, _, err = run(
+        "evaluate",
+        str(SMALL / "tuopin-vocational-migrant.csv"),
+        "--period",
+        "23-9",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert code == 4
     assert err == "错误: 期间应为年份 YYYY(如 2023)或月份 YYYY-MM(如 2023-09),不是 '23-9'\n"
 
@@ -127,7 +188,12 @@ def test_existing_output_folder_is_not_overwritten_without_asking(tmp_path: Path
     assert code == 5
     assert err == f"错误: 输出目录 {out} 已有文件;换一个目录,或加 --overwrite 覆盖\n"
     assert run("evaluate", src, "--period", "2023", "--out", str(out), "--overwrite")[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "payments.csv", "rejects.csv", "totals.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "payments.csv",
+        "rejects.csv",
+        "totals.csv",
+    ]
 
 
 def test_validate_lists_problems_with_masked_ids_and_exits_1() -> None:
@@ -152,7 +218,10 @@ def test_rules_show_lists_parameters_in_force_with_status() -> None:
     code, out, _ = run("rules", "show", "--date", "2023-09-01")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "规则库 chongqing-nanchuan(重庆市南川区 困难群众救助与惠民补贴规则库(2023年)),2023-09-01 有效的参数;覆盖 2023-01-01 至 2023-12-31"
+    assert (
+        lines[0]
+        == "规则库 chongqing-nanchuan(重庆市南川区 困难群众救助与惠民补贴规则库(2023年)),2023-09-01 有效的参数;覆盖 2023-01-01 至 2023-12-31"
+    )
     std = next(line for line in lines if " dibao_standard " in line)
     assert "城市:735.00 农村:600.00" in std and "2023-09-01" in std and "假定" in std
     tk = next(line for line in lines if " tekun_basic_living " in line)
@@ -164,4 +233,6 @@ def test_rules_show_lists_parameters_in_force_with_status() -> None:
 def test_rules_check() -> None:
     code, out, _ = run("rules", "check")
     assert code == 0
-    assert out.startswith("规则库 chongqing-nanchuan: 7 个项目, 18 条规则, 18 个参数, 8 个定义; 覆盖 2023-01-01 至 2023-12-31")
+    assert out.startswith(
+        "规则库 chongqing-nanchuan: 7 个项目, 18 条规则, 18 个参数, 8 个定义; 覆盖 2023-01-01 至 2023-12-31"
+    )

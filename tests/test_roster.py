@@ -18,15 +18,42 @@ HEADER = [c.name for c in COLUMNS]
 
 
 def _rows() -> list[dict[str, object]]:
-    return household_rows([
-        {"户类型": "脱贫户", "低保类别": "农村", "低保起始月": "2022-01", "家庭月人均收入": "300.5", "members": [
-            {"姓名": "张一", "与户主关系": "户主", "born": "1970-03-01", "低保在保": "是", "务工地点": "市外"},
-            {"姓名": "张二", "与户主关系": "配偶", "born": "1972-05-01", "sex": "女", "低保在保": "是"}]},
-        {"members": [{"姓名": "李三", "与户主关系": "户主", "born": "1985-07-09", "死亡日期": "2023-06-15"}]},
-    ])
+    return household_rows(
+        [
+            {
+                "户类型": "脱贫户",
+                "低保类别": "农村",
+                "低保起始月": "2022-01",
+                "家庭月人均收入": "300.5",
+                "members": [
+                    {
+                        "姓名": "张一",
+                        "与户主关系": "户主",
+                        "born": "1970-03-01",
+                        "低保在保": "是",
+                        "务工地点": "市外",
+                    },
+                    {
+                        "姓名": "张二",
+                        "与户主关系": "配偶",
+                        "born": "1972-05-01",
+                        "sex": "女",
+                        "低保在保": "是",
+                    },
+                ],
+            },
+            {
+                "members": [
+                    {"姓名": "李三", "与户主关系": "户主", "born": "1985-07-09", "死亡日期": "2023-06-15"}
+                ]
+            },
+        ]
+    )
 
 
-def _write_csv(path: Path, rows: list[dict[str, object]], encoding: str, header: list[str] | None = None) -> None:
+def _write_csv(
+    path: Path, rows: list[dict[str, object]], encoding: str, header: list[str] | None = None
+) -> None:
     frame = pd.DataFrame(rows, columns=HEADER)
     if header:
         frame.columns = pd.Index(header)
@@ -37,8 +64,17 @@ def _summary(path: Path) -> list[tuple[object, ...]]:
     v = validate(read_roster(path))
     assert v.rows_rejected == 0, v.rejects.to_string()
     p = v.persons
-    return list(zip(p["_row"], p["name"], p["id_number"], p["income_per_capita_month"], p["died_on"],
-                    p["dibao_from"], strict=True))
+    return list(
+        zip(
+            p["_row"],
+            p["name"],
+            p["id_number"],
+            p["income_per_capita_month"],
+            p["died_on"],
+            p["dibao_from"],
+            strict=True,
+        )
+    )
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -116,14 +152,19 @@ def test_one_column_named_twice_fails_the_file(tmp_path: Path) -> None:
         read_roster(path)
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("x.xlsx", b"this is not a zip file", "无法读取为 Excel 工作簿"),
-    ("x.parquet", b"PAR1 nope", "无法读取为 Parquet 文件"),
-    ("x.csv", b"", "文件是空的,没有表头行"),
-    ("x.csv", b"\x00\x01\x02binary", "不是文本 CSV 文件"),
-    ("x.doc", b"hello", "不支持的文件类型 '.doc'"),
-])
-def test_malformed_files_give_one_clear_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("x.xlsx", b"this is not a zip file", "无法读取为 Excel 工作簿"),
+        ("x.parquet", b"PAR1 nope", "无法读取为 Parquet 文件"),
+        ("x.csv", b"", "文件是空的,没有表头行"),
+        ("x.csv", b"\x00\x01\x02binary", "不是文本 CSV 文件"),
+        ("x.doc", b"hello", "不支持的文件类型 '.doc'"),
+    ],
+)
+def test_malformed_files_give_one_clear_error(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(FileFormatError, match=message):

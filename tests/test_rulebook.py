@@ -12,36 +12,106 @@ from subsidy_engine.periods import parse_period
 from subsidy_engine.rulebook import DEFAULT_RULES, load_rulebook
 
 BROKEN = [
-    ("unknown key with a suggestion", "dibao.yaml", "    amount: >-", "    amout: >-",
-     "dibao.yaml:63 [rules.0.amout]: 未知的键 'amout',是否想写 'amount'?"),
-    ("unknown field with a suggestion", "education_aid.yaml", 'when: student and school_stage == "学前"',
-     'when: student and school_stag == "学前"', "未知的字段或参数 'school_stag',是否想写 'school_stage'?"),
-    ("misspelt enum value", "definitions.yaml", 'household_type == "脱贫户"', 'household_type == "脱贫戸"',
-     'household_type 没有取值 "脱贫戸",是否想写 "脱贫户"?'),
-    ("condition of the wrong type", "tekun.yaml", "when: tekun and alive", "when: age",
-     "tekun.yaml:31 [rules[tekun].when]: when 应得到 bool,实为 int"),
-    ("gap in a decision table", "dibao.yaml", "value: {城市: 735, 农村: 600}", "value: {城市: 735}",
-     "definitions.yaml:10 [definitions.dibao_active]: 决策表 dibao_standard(自 2023-09-01 起)缺少 dibao_area = 农村 的取值"),
-    ("unknown key in a decision table", "migrant_transport.yaml", "{市外: 200, 区县外市内: 50}",
-     "{市外: 200, 区县外市内: 50, 省外: 300}", "参数 transport_flat_rate 在 2023-01-01 的表有未知的键 ['省外']"),
-    ("overlapping entries (duplicate key)", "dibao.yaml", "value: {城市: 717, 农村: 581}",
-     "value: {城市: 717, 农村: 581, 城市: 700}", "键 '城市' 重复"),
-    ("aggregate outside definitions", "tekun.yaml", "when: tekun and alive",
-     "when: tekun and household_any(alive)", "household_any(...) 只能用在 definitions 里"),
-    ("missing key", "tekun.yaml", "    amount: tekun_basic_living\n", "",
-     "[rules.0.amount]: 缺少必需的键 'amount'"),
-    ("money times money", "tekun.yaml", "amount: tekun_basic_living", "amount: tekun_basic_living * ticket_amount",
-     "金额不能乘金额"),
-    ("a fractional multiple of money", "tekun.yaml", "amount: tekun_basic_living",
-     "amount: tekun_basic_living * 0.5", "金额只能乘整数"),
-    ("definition cycle", "definitions.yaml", "when: household_type == \"脱贫户\" or monitored",
-     "when: household_type == \"脱贫户\" or student", "定义循环引用"),
+    (
+        "unknown key with a suggestion",
+        "dibao.yaml",
+        "    amount: >-",
+        "    amout: >-",
+        "dibao.yaml:63 [rules.0.amout]: 未知的键 'amout',是否想写 'amount'?",
+    ),
+    (
+        "unknown field with a suggestion",
+        "education_aid.yaml",
+        'when: student and school_stage == "学前"',
+        'when: student and school_stag == "学前"',
+        "未知的字段或参数 'school_stag',是否想写 'school_stage'?",
+    ),
+    (
+        "misspelt enum value",
+        "definitions.yaml",
+        'household_type == "脱贫户"',
+        'household_type == "脱贫戸"',
+        'household_type 没有取值 "脱贫戸",是否想写 "脱贫户"?',
+    ),
+    (
+        "condition of the wrong type",
+        "tekun.yaml",
+        "when: tekun and alive",
+        "when: age",
+        "tekun.yaml:31 [rules[tekun].when]: when 应得到 bool,实为 int",
+    ),
+    (
+        "gap in a decision table",
+        "dibao.yaml",
+        "value: {城市: 735, 农村: 600}",
+        "value: {城市: 735}",
+        "definitions.yaml:10 [definitions.dibao_active]: 决策表 dibao_standard(自 2023-09-01 起)缺少 dibao_area = 农村 的取值",
+    ),
+    (
+        "unknown key in a decision table",
+        "migrant_transport.yaml",
+        "{市外: 200, 区县外市内: 50}",
+        "{市外: 200, 区县外市内: 50, 省外: 300}",
+        "参数 transport_flat_rate 在 2023-01-01 的表有未知的键 ['省外']",
+    ),
+    (
+        "overlapping entries (duplicate key)",
+        "dibao.yaml",
+        "value: {城市: 717, 农村: 581}",
+        "value: {城市: 717, 农村: 581, 城市: 700}",
+        "键 '城市' 重复",
+    ),
+    (
+        "aggregate outside definitions",
+        "tekun.yaml",
+        "when: tekun and alive",
+        "when: tekun and household_any(alive)",
+        "household_any(...) 只能用在 definitions 里",
+    ),
+    (
+        "missing key",
+        "tekun.yaml",
+        "    amount: tekun_basic_living\n",
+        "",
+        "[rules.0.amount]: 缺少必需的键 'amount'",
+    ),
+    (
+        "money times money",
+        "tekun.yaml",
+        "amount: tekun_basic_living",
+        "amount: tekun_basic_living * ticket_amount",
+        "金额不能乘金额",
+    ),
+    (
+        "a fractional multiple of money",
+        "tekun.yaml",
+        "amount: tekun_basic_living",
+        "amount: tekun_basic_living * 0.5",
+        "金额只能乘整数",
+    ),
+    (
+        "definition cycle",
+        "definitions.yaml",
+        'when: household_type == "脱贫户" or monitored',
+        'when: household_type == "脱贫户" or student',
+        "定义循环引用",
+    ),
     ("money with three decimals", "tekun.yaml", "value: 932\n", "value: 932.001\n", "应为非负、最多两位小数"),
-    ("unknown function", "tekun.yaml", "when: tekun and alive", "when: tekun and household_all(alive)",
-     "未知函数 household_all(),是否想写 household_any?"),
+    (
+        "unknown function",
+        "tekun.yaml",
+        "when: tekun and alive",
+        "when: tekun and household_all(alive)",
+        "未知函数 household_all(),是否想写 household_any?",
+    ),
     ("syntax error", "tekun.yaml", "when: tekun and alive", "when: tekun and and alive", "表达式语法错误"),
-    ("null compared with a field that is never blank", "tekun.yaml", "when: tekun and alive",
-     "when: tekun and household_type != null", "只有可空字段才能与 null 比较"),
+    (
+        "null compared with a field that is never blank",
+        "tekun.yaml",
+        "when: tekun and alive",
+        "when: tekun and household_type != null",
+        "只有可空字段才能与 null 比较",
+    ),
 ]
 
 
@@ -73,12 +143,21 @@ def test_bundled_rulebook_covers_exactly_2023() -> None:
     rb.check_period(parse_period("2023-12"))
 
 
-@pytest.mark.parametrize("period,message", [
-    ("2024", "无法计算期间 2024: 参数 dibao_standard(dibao.yaml)在 2024-01-01 没有有效值;"
-             "本规则库 chongqing-nanchuan 覆盖 2023-01-01 至 2023-12-31"),
-    ("2022-12", "无法计算期间 2022-12: 参数 dibao_standard(dibao.yaml)在 2022-12-01 没有有效值;"
-                "本规则库 chongqing-nanchuan 覆盖 2023-01-01 至 2023-12-31"),
-])
+@pytest.mark.parametrize(
+    "period,message",
+    [
+        (
+            "2024",
+            "无法计算期间 2024: 参数 dibao_standard(dibao.yaml)在 2024-01-01 没有有效值;"
+            "本规则库 chongqing-nanchuan 覆盖 2023-01-01 至 2023-12-31",
+        ),
+        (
+            "2022-12",
+            "无法计算期间 2022-12: 参数 dibao_standard(dibao.yaml)在 2022-12-01 没有有效值;"
+            "本规则库 chongqing-nanchuan 覆盖 2023-01-01 至 2023-12-31",
+        ),
+    ],
+)
 def test_a_period_outside_the_rulebook_is_refused(period: str, message: str) -> None:
     with pytest.raises(PeriodNotCoveredError) as err:
         load_rulebook().check_period(parse_period(period))
@@ -100,7 +179,17 @@ def test_every_parameter_value_has_a_reference_and_status_and_every_rule_a_refer
 
 def test_assumed_values_are_those_the_spec_lists() -> None:
     rb = load_rulebook()
-    assumed = sorted(f"{p.name}@{d}" for p in rb.params.values() for d, e in p.entries
-                     if e is not None and e.status == "assumed")
-    assert assumed == ["dibao_priority_addon@2023-01-01", "dibao_standard@2023-09-01", "edu_preschool@2023-01-01",
-                       "premium_dibao@2023-01-01", "premium_needy@2023-01-01", "tekun_basic_living@2023-09-01"]
+    assumed = sorted(
+        f"{p.name}@{d}"
+        for p in rb.params.values()
+        for d, e in p.entries
+        if e is not None and e.status == "assumed"
+    )
+    assert assumed == [
+        "dibao_priority_addon@2023-01-01",
+        "dibao_standard@2023-09-01",
+        "edu_preschool@2023-01-01",
+        "premium_dibao@2023-01-01",
+        "premium_needy@2023-01-01",
+        "tekun_basic_living@2023-09-01",
+    ]

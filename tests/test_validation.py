@@ -21,7 +21,9 @@ def test_bad_roster_reports_the_problem(name: str) -> None:
     v = validate(read_roster(BAD / f"{name}.csv"))
     r = v.rejects
     hit = r[(r["行号"] == want["行号"]) & (r["列"] == want["列"]) & (r["原因代码"] == want["原因代码"])]
-    assert len(hit) >= 1, f"{name}: no {want['原因代码']} on row {want['行号']} column {want['列']}:\n{r.to_string()}"
+    assert len(hit) >= 1, (
+        f"{name}: no {want['原因代码']} on row {want['行号']} column {want['列']}:\n{r.to_string()}"
+    )
     assert want["说明含"] in hit.iloc[0]["说明"], hit.iloc[0]["说明"]
     # nothing is lost: every row is accepted or rejected, and every rejected row has at least one reason
     assert v.rows_accepted + v.rows_rejected == v.rows_read == 3
@@ -53,8 +55,21 @@ def test_duplicate_ids_reject_both_rows_each_naming_the_other() -> None:
 
 
 def test_a_row_with_three_problems_has_three_lines() -> None:
-    rows = household_rows([{"members": [{"姓名": "甲", "与户主关系": "户主", "特困人员": "也许",
-                                         "往返车票金额": "1.001", "死亡日期": "2023-13-01"}]}])
+    rows = household_rows(
+        [
+            {
+                "members": [
+                    {
+                        "姓名": "甲",
+                        "与户主关系": "户主",
+                        "特困人员": "也许",
+                        "往返车票金额": "1.001",
+                        "死亡日期": "2023-13-01",
+                    }
+                ]
+            }
+        ]
+    )
     v = validate(roster_from_records(rows))
     assert sorted(v.rejects["原因代码"]) == ["BAD_BOOL", "BAD_DATE", "MONEY_PRECISION"]
     assert v.rows_rejected == 1
@@ -62,15 +77,28 @@ def test_a_row_with_three_problems_has_three_lines() -> None:
 
 def test_values_are_read_in_every_spelling_the_spec_allows() -> None:
     spellings = ["是", "否", "Y", "n", "TRUE", "false", "1", "0", " 是\u3000", "\u3000否 "]
-    members = [{"姓名": f"人{i}", "与户主关系": "户主" if i == 0 else "子女", "born": "2000-01-01",
-                "特困人员": s} for i, s in enumerate(spellings)]
+    members = [
+        {"姓名": f"人{i}", "与户主关系": "户主" if i == 0 else "子女", "born": "2000-01-01", "特困人员": s}
+        for i, s in enumerate(spellings)
+    ]
     v = validate(roster_from_records(household_rows([{"members": members}])))
     assert v.rows_rejected == 0
     assert list(v.persons["tekun"]) == [True, False, True, False, True, False, True, False, True, False]
 
 
-@pytest.mark.parametrize("text,fen", [("0", 0), ("12", 1200), ("12.5", 1250), ("312.50", 31250), ("0.01", 1),
-                                      (312.5, 31250), (100, 10000), (0.1, 10)])
+@pytest.mark.parametrize(
+    "text,fen",
+    [
+        ("0", 0),
+        ("12", 1200),
+        ("12.5", 1250),
+        ("312.50", 31250),
+        ("0.01", 1),
+        (312.5, 31250),
+        (100, 10000),
+        (0.1, 10),
+    ],
+)
 def test_money_is_exact_fen(text: object, fen: int) -> None:
     rows = household_rows([{"members": [{"姓名": "甲", "与户主关系": "户主", "往返车票金额": text}]}])
     v = validate(roster_from_records(rows))
@@ -78,8 +106,15 @@ def test_money_is_exact_fen(text: object, fen: int) -> None:
     assert int(v.persons["ticket_amount"].iloc[0]) == fen
 
 
-@pytest.mark.parametrize("text,iso", [("2023-06-01", "2023-06-01"), ("2023/6/1", "2023-06-01"),
-                                      ("2023-6-01", "2023-06-01"), ("2023/06/1", "2023-06-01")])
+@pytest.mark.parametrize(
+    "text,iso",
+    [
+        ("2023-06-01", "2023-06-01"),
+        ("2023/6/1", "2023-06-01"),
+        ("2023-6-01", "2023-06-01"),
+        ("2023/06/1", "2023-06-01"),
+    ],
+)
 def test_dates_zero_padding_optional(text: str, iso: str) -> None:
     import datetime as dt
 
@@ -95,8 +130,20 @@ def test_lowercase_x_is_accepted_and_stored_upper() -> None:
         number = make_id("1980-02-02", seq)
         if number.endswith("X"):
             break
-    rows = household_rows([{"members": [{"姓名": "甲", "与户主关系": "户主", "证件号码": number.lower(),
-                                         "残疾证号": number.lower() + "11"}]}])
+    rows = household_rows(
+        [
+            {
+                "members": [
+                    {
+                        "姓名": "甲",
+                        "与户主关系": "户主",
+                        "证件号码": number.lower(),
+                        "残疾证号": number.lower() + "11",
+                    }
+                ]
+            }
+        ]
+    )
     v = validate(roster_from_records(rows))
     assert v.rows_rejected == 0
     assert v.persons["id_number"].iloc[0] == number
@@ -104,14 +151,24 @@ def test_lowercase_x_is_accepted_and_stored_upper() -> None:
 
 
 def test_fields_that_do_not_apply_are_accepted_and_ignored() -> None:
-    rows = household_rows([{"风险消除日期": "2023-01-05", "members": [
-        {"姓名": "甲", "与户主关系": "户主", "往返车票金额": "300", "是否寄宿": "是", "年级": "2"}]}])
+    rows = household_rows(
+        [
+            {
+                "风险消除日期": "2023-01-05",
+                "members": [
+                    {"姓名": "甲", "与户主关系": "户主", "往返车票金额": "300", "是否寄宿": "是", "年级": "2"}
+                ],
+            }
+        ]
+    )
     v = validate(roster_from_records(rows))
     assert v.rows_rejected == 0
 
 
 def test_household_fields_compared_after_parsing_and_defaults() -> None:
-    rows = household_rows([{"members": [{"姓名": "甲", "与户主关系": "户主"}, {"姓名": "乙", "与户主关系": "配偶"}]}])
+    rows = household_rows(
+        [{"members": [{"姓名": "甲", "与户主关系": "户主"}, {"姓名": "乙", "与户主关系": "配偶"}]}]
+    )
     rows[0]["家庭有机动车"] = ""  # default 否
     rows[1]["家庭有机动车"] = "N"
     rows[1]["户类型"] = " 一般农户\u3000"

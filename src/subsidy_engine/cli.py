@@ -88,15 +88,25 @@ def main() -> None:
 @main.command()
 @click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--period", required=True, help="期间:年份 2023 或月份 2023-09")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录")
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录"
+)
 @click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
 @click.option("--format", "formats", default="csv", show_default=True, help="发放名单格式: csv,xlsx,parquet")
 @click.option("--strict", is_flag=True, help="有任何被拒绝的行就失败(不生成发放名单)")
 @click.option("--overwrite", is_flag=True, help="输出目录已有文件时整体替换")
 @click.option("--progress/--no-progress", default=None, help="显示进度(默认: 终端上显示)")
 @_edge
-def evaluate(roster: Path, period: str, out: Path, rules: Path | None, formats: str, strict: bool,
-             overwrite: bool, progress: bool | None) -> None:
+def evaluate(
+    roster: Path,
+    period: str,
+    out: Path,
+    rules: Path | None,
+    formats: str,
+    strict: bool,
+    overwrite: bool,
+    progress: bool | None,
+) -> None:
     """按规则库计算 ROSTER 在 PERIOD 的发放名单、汇总、拒绝行和清单。"""
     from .output import FORMATS, write_run
     from .pipeline import evaluate_file
@@ -104,13 +114,17 @@ def evaluate(roster: Path, period: str, out: Path, rules: Path | None, formats: 
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     bad = [f for f in fmts if f not in FORMATS]
     if bad:
-        raise click.BadParameter(f"不支持的格式 {', '.join(bad)}(可选: {', '.join(FORMATS)})", param_hint="--format")
+        raise click.BadParameter(
+            f"不支持的格式 {', '.join(bad)}(可选: {', '.join(FORMATS)})", param_hint="--format"
+        )
     show = sys.stderr.isatty() if progress is None else progress
     result = evaluate_file(roster, period, rules, strict=strict, progress=_progress(show))
     write_run(result, out, fmts, overwrite=overwrite)
     v = result.validated
-    click.echo(f"期间 {result.period.label}  规则库 {result.rulebook.name}  读入 {v.rows_read} 行:"
-               f"采用 {v.rows_accepted} 行,拒绝 {v.rows_rejected} 行")
+    click.echo(
+        f"期间 {result.period.label}  规则库 {result.rulebook.name}  读入 {v.rows_read} 行:"
+        f"采用 {v.rows_accepted} 行,拒绝 {v.rows_rejected} 行"
+    )
     click.echo(_totals_text(result.totals))
     assumed = sorted(set().union(*result.assumed.values())) if result.assumed else []
     if assumed:
@@ -139,14 +153,18 @@ def validate(roster: Path, out: Path | None, limit: int) -> None:
     from .validate import validate as check
 
     v = check(read_roster(roster))
-    click.echo(f"读入 {v.rows_read} 行({v.households_accepted + v.households_rejected} 户):"
-               f"采用 {v.rows_accepted} 行,拒绝 {v.rows_rejected} 行({v.households_rejected} 户),"
-               f"问题 {len(v.rejects)} 条")
+    click.echo(
+        f"读入 {v.rows_read} 行({v.households_accepted + v.households_rejected} 户):"
+        f"采用 {v.rows_accepted} 行,拒绝 {v.rows_rejected} 行({v.households_rejected} 户),"
+        f"问题 {len(v.rejects)} 条"
+    )
     if len(v.rejects):
         shown = v.rejects.head(limit)
         rows = [["行号", "列", "值", "原因代码", "说明"]]
-        rows += [[str(r["行号"]), r["列"], _mask_value(r["列"], r["值"]), r["原因代码"], r["说明"]]
-                 for _, r in shown.iterrows()]
+        rows += [
+            [str(r["行号"]), r["列"], _mask_value(r["列"], r["值"]), r["原因代码"], r["说明"]]
+            for _, r in shown.iterrows()
+        ]
         click.echo(_table(rows, right={0}))
         if len(v.rejects) > limit:
             click.echo(f"……另有 {len(v.rejects) - limit} 条,用 --out 写出全部")
@@ -179,8 +197,10 @@ def rules_check(folder: Path | None) -> None:
     rb = load_rulebook(folder)
     lo, hi = rb.coverage()
     n_rules = sum(len(p.rules) for p in rb.programs)
-    click.echo(f"规则库 {rb.name}: {len(rb.programs)} 个项目, {n_rules} 条规则, {len(rb.params)} 个参数, "
-               f"{len(rb.definitions)} 个定义; 覆盖 {lo} 至 {hi}; 内容哈希 {rb.content_hash[:16]}")
+    click.echo(
+        f"规则库 {rb.name}: {len(rb.programs)} 个项目, {n_rules} 条规则, {len(rb.params)} 个参数, "
+        f"{len(rb.definitions)} 个定义; 覆盖 {lo} 至 {hi}; 内容哈希 {rb.content_hash[:16]}"
+    )
 
 
 @rules.command("show")
@@ -208,10 +228,15 @@ def rules_show(folder: Path | None, on: str | None) -> None:
             continue
         start, entry = hit
         v = entry.value
-        value = (" ".join(f"{k}:{fen_text(int(x * 100))}" for k, x in v.items()) if isinstance(v, dict)
-                 else fen_text(int(v * 100)))
+        value = (
+            " ".join(f"{k}:{fen_text(int(x * 100))}" for k, x in v.items())
+            if isinstance(v, dict)
+            else fen_text(int(v * 100))
+        )
         status = "正式" if entry.status == "official" else "假定"
-        rows.append([by_file.get(p.file, ""), name, p.description, value, p.unit, str(start), status, entry.reference])
+        rows.append(
+            [by_file.get(p.file, ""), name, p.description, value, p.unit, str(start), status, entry.reference]
+        )
     click.echo(_table(rows, right=set()))
 
 

@@ -11,11 +11,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import expr as E
+from . import typecheck as T
 from .errors import EvaluationError
 from .facts import FIELDS, Base, base_facts, facts_at
 from .periods import Period, reference_dates
@@ -36,29 +38,29 @@ class Ctx:
         return self.facts[name].to_numpy()
 
 
-Compiled = Callable[[Ctx], object]
+Compiled = Callable[[Ctx], Any]
 
 
 class Compiler:
     """AST → numpy closures, with the field types known from the rulebook."""
 
-    def __init__(self, types: dict[str, E.Type], params: dict[str, str | None]) -> None:
+    def __init__(self, types: dict[str, T.Type], params: dict[str, str | None]) -> None:
         self.types = types
         self.params = params
 
-    def type_of(self, node: E.Node) -> E.Type | None:
+    def type_of(self, node: E.Node) -> T.Type | None:
         if isinstance(node, E.Name) and node.name in self.types:
             return self.types[node.name]
         if isinstance(node, E.Lookup) or (isinstance(node, E.Name) and node.name in self.params):
-            return E.MONEY
+            return T.MONEY
         if isinstance(node, E.Arith):
             lt, rt = self.type_of(node.left), self.type_of(node.right)
-            return E.MONEY if E.MONEY in (lt, rt) else E.INT
+            return T.MONEY if T.MONEY in (lt, rt) else T.INT
         if isinstance(node, E.Agg):
-            return E.BOOL if node.func == "household_any" else E.INT
+            return T.BOOL if node.func == "household_any" else T.INT
         return None
 
-    def literal(self, lit: E.Lit, t: E.Type | None) -> object:
+    def literal(self, lit: E.Lit, t: T.Type | None) -> Any:
         v = lit.value
         if t is not None and t.kind == "enum":
             return t.values.index(v) if v is not None else -1  # type: ignore[arg-type]
@@ -68,7 +70,7 @@ class Compiler:
             return int(v)
         return v
 
-    def compile(self, node: E.Node) -> Compiled:  # noqa: C901 - one branch per node kind
+    def compile(self, node: E.Node) -> Compiled:
         if isinstance(node, E.Name):
             name = node.name
             if name in self.params:
@@ -117,7 +119,9 @@ class Compiler:
 
             def agg(c: Ctx) -> np.ndarray:
                 mask = np.broadcast_to(arg(c), (len(c.household),)).astype(np.int64)
-                per_household = np.bincount(c.household, weights=mask, minlength=c.n_households).astype(np.int64)
+                per_household = np.bincount(c.household, weights=mask, minlength=c.n_households).astype(
+                    np.int64
+                )
                 out = per_household[c.household]
                 return out if count else out > 0
 
@@ -148,12 +152,12 @@ class Compiler:
 
     def _arith(self, node: E.Arith) -> Compiled:
         t = self.type_of(node)
-        sides = []
+        sides: list[Compiled] = []
         for side in (node.left, node.right):
             if isinstance(side, E.Lit):
                 as_money = t is not None and t.kind == "money" and node.op != "*"
-                value = self.literal(side, E.MONEY if as_money else E.INT)
-                sides.append(lambda c, v=value: v)
+                value = self.literal(side, T.MONEY if as_money else T.INT)
+                sides.append(lambda c, v=value: v)  # type: ignore[misc]
             else:
                 sides.append(self.compile(side))
         lhs, rhs = sides
@@ -194,8 +198,12 @@ class VectorizedEngine:
         return dict(sorted(by_date.items()))
 
     def context(self, base: Base, d: dt.date) -> Ctx:
-        ctx = Ctx(facts_at(base, d), {k: p.fen_at(d) for k, p in self.rulebook.params.items()}, base.household,
-                  base.n_households)
+        ctx = Ctx(
+            facts_at(base, d),
+            {k: p.fen_at(d) for k, p in self.rulebook.params.items()},
+            base.household,
+            base.n_households,
+        )
         n = len(ctx.facts)
         for name, fn in self.definitions:
             ctx.facts[name] = np.broadcast_to(fn(ctx), (n,)).copy()
@@ -228,7 +236,9 @@ class VectorizedEngine:
             amounts = np.broadcast_to(np.asarray(amount(ctx), dtype=np.int64), (n,))[idx]
             if (amounts < 0).any():
                 bad = idx[amounts < 0][0]
-                raise EvaluationError(f"规则 {rule.id} 在 {d} 得出负数金额(第 {bad} 个人员记录);请检查规则文件 {program.file}")
+                raise EvaluationError(
+                    f"规则 {rule.id} 在 {d} 得出负数金额(第 {bad} 个人员记录);请检查规则文件 {program.file}"
+                )
             idx_parts.append(idx)
             rule_parts.append(np.full(len(idx), k, dtype=np.int64))
             amount_parts.append(amounts)
@@ -244,11 +254,13 @@ class VectorizedEngine:
             idx, rule_k, amounts = idx[first], rule_k[first], amounts[first]
         keep = amounts > 0
         rule_ids = np.array([r.id for r, _, _ in self.rules[program.id]], dtype=object)
-        return pd.DataFrame({
-            "month": d.year * 12 + d.month - 1,
-            "program": program.id,
-            "rule": rule_ids[rule_k[keep]] if keep.any() else np.array([], dtype=object),
-            "pos": idx[keep],
-            "amount": amounts[keep],
-            "ref_date": d,
-        })
+        return pd.DataFrame(
+            {
+                "month": d.year * 12 + d.month - 1,
+                "program": program.id,
+                "rule": rule_ids[rule_k[keep]] if keep.any() else np.array([], dtype=object),
+                "pos": idx[keep],
+                "amount": amounts[keep],
+                "ref_date": d,
+            }
+        )

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from . import cells, idcard
-from .expr import BOOL, INT, MONEY, Type
 from .schema import BY_ALIAS
+from .typecheck import BOOL, INT, MONEY, Type
 from .validate import NO_DATE, NO_MONEY
 
 
@@ -121,34 +121,44 @@ def base_facts(persons: pd.DataFrame) -> Base:
     bd = (bdates - bdates.astype("datetime64[M]")).astype(np.int64) + 1
     cert = p["disability_cert"].to_numpy(dtype=object)
     has_cert = ~pd.isna(cert)
-    cat = np.array([int(c[18]) if c is not None else NULL_INT for c in cert], dtype=np.int64) if len(cert) else \
-        np.zeros(0, dtype=np.int64)
-    grade_d = np.array([int(c[19]) if c is not None else NULL_INT for c in cert], dtype=np.int64) if len(cert) \
+    cat = (
+        np.array([int(c[18]) if c is not None else NULL_INT for c in cert], dtype=np.int64)
+        if len(cert)
         else np.zeros(0, dtype=np.int64)
+    )
+    grade_d = (
+        np.array([int(c[19]) if c is not None else NULL_INT for c in cert], dtype=np.int64)
+        if len(cert)
+        else np.zeros(0, dtype=np.int64)
+    )
     hh_codes, hh_uniques = pd.factorize(p["household_id"].to_numpy(dtype=object))
     income = p["income_per_capita_month"].to_numpy(dtype=np.int64)
     ticket = p["ticket_amount"].to_numpy(dtype=np.int64)
-    static = pd.DataFrame({
-        "household_type": _codes(p["household_type"], FIELDS["household_type"].values),
-        "monitor_type": _codes(p["monitor_type"], FIELDS["monitor_type"].values),
-        "dibao_area": _codes(p["dibao_area"], FIELDS["dibao_area"].values),
-        "owns_vehicle": p["owns_vehicle"].to_numpy(dtype=bool),
-        "income_per_capita_month": np.where(income == NO_MONEY, 0, income),
-        "relation": _codes(p["relation"], FIELDS["relation"].values),
-        "sex": np.where(idcard.male(ids), 0, 1).astype(np.int8) if len(ids) else np.zeros(0, dtype=np.int8),
-        "dibao_covered": p["dibao_covered"].to_numpy(dtype=bool),
-        "tekun": p["tekun"].to_numpy(dtype=bool),
-        "public_payroll": p["public_payroll"].to_numpy(dtype=bool),
-        "resident_insurance": p["resident_insurance"].to_numpy(dtype=bool),
-        "school_stage": _codes(p["school_stage"], FIELDS["school_stage"].values),
-        "boarding": p["boarding"].to_numpy(dtype=bool),
-        "grade": p["grade"].to_numpy(dtype=np.int64),
-        "work_location": _codes(p["work_location"], FIELDS["work_location"].values),
-        "ticket_amount": np.where(ticket == NO_MONEY, 0, ticket),
-        "has_disability_cert": has_cert,
-        "disability_category": cat,
-        "disability_grade": grade_d,
-    })
+    static = pd.DataFrame(
+        {
+            "household_type": _codes(p["household_type"], FIELDS["household_type"].values),
+            "monitor_type": _codes(p["monitor_type"], FIELDS["monitor_type"].values),
+            "dibao_area": _codes(p["dibao_area"], FIELDS["dibao_area"].values),
+            "owns_vehicle": p["owns_vehicle"].to_numpy(dtype=bool),
+            "income_per_capita_month": np.where(income == NO_MONEY, 0, income),
+            "relation": _codes(p["relation"], FIELDS["relation"].values),
+            "sex": np.where(idcard.male(ids), 0, 1).astype(np.int8)
+            if len(ids)
+            else np.zeros(0, dtype=np.int8),
+            "dibao_covered": p["dibao_covered"].to_numpy(dtype=bool),
+            "tekun": p["tekun"].to_numpy(dtype=bool),
+            "public_payroll": p["public_payroll"].to_numpy(dtype=bool),
+            "resident_insurance": p["resident_insurance"].to_numpy(dtype=bool),
+            "school_stage": _codes(p["school_stage"], FIELDS["school_stage"].values),
+            "boarding": p["boarding"].to_numpy(dtype=bool),
+            "grade": p["grade"].to_numpy(dtype=np.int64),
+            "work_location": _codes(p["work_location"], FIELDS["work_location"].values),
+            "ticket_amount": np.where(ticket == NO_MONEY, 0, ticket),
+            "has_disability_cert": has_cert,
+            "disability_category": cat,
+            "disability_grade": grade_d,
+        }
+    )
     static["is_head"] = static["relation"].to_numpy() == FIELDS["relation"].values.index("户主")
     risk_end = p["risk_eliminated_on"].to_numpy(dtype=np.int64)
     return Base(
@@ -159,7 +169,9 @@ def base_facts(persons: pd.DataFrame) -> Base:
         died=p["died_on"].to_numpy(dtype=np.int64),
         risk_end=np.where(static["monitor_type"].to_numpy() >= 0, risk_end, np.int64(-1)),
         cert_end=np.where(has_cert, p["disability_cert_valid_to"].to_numpy(dtype=np.int64), np.int64(-1)),
-        dibao_from=np.where(static["dibao_area"].to_numpy() >= 0, p["dibao_from"].to_numpy(dtype=np.int64), NO_DATE),
+        dibao_from=np.where(
+            static["dibao_area"].to_numpy() >= 0, p["dibao_from"].to_numpy(dtype=np.int64), NO_DATE
+        ),
         dibao_to=p["dibao_to"].to_numpy(dtype=np.int64),
         household=hh_codes,
         n_households=len(hh_uniques),

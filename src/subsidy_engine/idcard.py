@@ -48,10 +48,16 @@ def _digit_matrix(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     arr = pa.array(np.asarray(numbers, dtype=object), type=pa.string(), from_pandas=True)
     sized_arr = pc.and_(pc.equal(pc.binary_length(arr), 18), pc.string_is_ascii(arr)).fill_null(False)
     sized = np.asarray(sized_arr, dtype=bool)
-    chosen = pc.filter(arr, sized_arr).combine_chunks() if isinstance(arr, pa.ChunkedArray) else pc.filter(arr, sized_arr)
-    offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int32)[chosen.offset: chosen.offset + len(chosen) + 1]
+    chosen = (
+        pc.filter(arr, sized_arr).combine_chunks()
+        if isinstance(arr, pa.ChunkedArray)
+        else pc.filter(arr, sized_arr)
+    )
+    offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int32)[
+        chosen.offset : chosen.offset + len(chosen) + 1
+    ]
     data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8) if len(chosen) else np.zeros(0, dtype=np.uint8)
-    flat = data[offsets[0]: offsets[-1]] if len(chosen) else data
+    flat = data[offsets[0] : offsets[-1]] if len(chosen) else data
     return sized, flat.reshape(-1, 18)
 
 
@@ -63,7 +69,9 @@ def check_ids(numbers: np.ndarray) -> np.ndarray:
     sized, m = _digit_matrix(numbers)
     d = m.astype(np.int64) - ord("0")
     last = m[:, 17]
-    shape_ok = np.all((d[:, :17] >= 0) & (d[:, :17] <= 9), axis=1) & (((last >= 48) & (last <= 57)) | (last == 88))
+    shape_ok = np.all((d[:, :17] >= 0) & (d[:, :17] <= 9), axis=1) & (
+        ((last >= 48) & (last <= 57)) | (last == 88)
+    )
     d = np.where(shape_ok[:, None], d, 0)
     year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
     month = d[:, 10] * 10 + d[:, 11]
@@ -86,7 +94,9 @@ def birth_day_numbers(numbers: np.ndarray) -> np.ndarray:
     year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     month = d[:, 4] * 10 + d[:, 5]
     day = d[:, 6] * 10 + d[:, 7]
-    months = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype("timedelta64[M]")
+    months = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype(
+        "timedelta64[M]"
+    )
     return months.astype("datetime64[D]").astype(np.int64) + day - 1
 
 

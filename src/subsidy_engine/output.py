@@ -51,10 +51,14 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     with path.open("wb") as out:
         out.write((",".join(map(str, frame.columns)) + "\n").encode("utf-8"))
         if len(frame):
-            pacsv.write_csv(table, out, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
+            pacsv.write_csv(
+                table, out, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none")
+            )
 
 
-def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str, money_columns: tuple[str, ...] = ("金额",)) -> None:
+def write_xlsx(
+    frame: pd.DataFrame, path: Path, sheet: str, money_columns: tuple[str, ...] = ("金额",)
+) -> None:
     """An .xlsx with exact amounts (decimal text in the cell XML, never a float) and fixed zip timestamps."""
     import datetime as dt
 
@@ -100,8 +104,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_run(result: RunResult, out: str | Path, formats: tuple[str, ...] = ("csv",), *,
-              overwrite: bool = False) -> dict[str, object]:
+def write_run(
+    result: RunResult, out: str | Path, formats: tuple[str, ...] = ("csv",), *, overwrite: bool = False
+) -> dict[str, object]:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"输出位置 {out} 已存在且不是目录")
@@ -140,7 +145,9 @@ def _write_all(result: RunResult, d: Path, formats: tuple[str, ...]) -> dict[str
     write_csv(result.validated.rejects[REJECT_COLUMNS], d / "rejects.csv")
     written.append("rejects.csv")
     manifest = build_manifest(result, {name: sha256(d / name) for name in written})
-    (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (d / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return manifest
 
 

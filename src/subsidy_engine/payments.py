@@ -49,28 +49,33 @@ def payments_frame(lines: pd.DataFrame, persons: pd.DataFrame, rulebook: Ruleboo
     program_rank = {p: i for i, p in enumerate(sorted(set(programs)))}
     rule_rank = {r: i for i, r in enumerate(sorted(set(rules)))}
     paid, at = np.unique(pos, return_inverse=True)  # rank only the persons who have a line
-    order = np.lexsort((
-        np.array([rule_rank[r] for r in rules], dtype=np.int64),
-        text_rank(ids[paid])[at],
-        text_rank(hh[paid])[at],
-        np.array([program_rank[p] for p in programs], dtype=np.int64),
-        months,
-    ))
+    order = np.lexsort(
+        (
+            np.array([rule_rank[r] for r in rules], dtype=np.int64),
+            text_rank(ids[paid])[at],
+            text_rank(hh[paid])[at],
+            np.array([program_rank[p] for p in programs], dtype=np.int64),
+            months,
+        )
+    )
     pos, months, programs, rules = pos[order], months[order], programs[order], rules[order]
     fen = lines["amount"].to_numpy(dtype=np.int64)[order]
     month_labels = {m: month_text(int(m)) for m in np.unique(months)}
-    frame = pd.DataFrame({
-        "发放月份": np.array([month_labels[m] for m in months], dtype=object),
-        "项目": programs,
-        "规则": rules,
-        "户编号": hh[pos],
-        "证件号码": ids[pos],
-        "姓名": persons["name"].to_numpy(dtype=object)[pos],
-        "乡镇": persons["town"].to_numpy(dtype=object)[pos],
-        "行政村": persons["village"].to_numpy(dtype=object)[pos],
-        "金额": yuan(fen),
-        "依据": np.array([refs[r] for r in rules], dtype=object),
-    }, dtype=object)
+    frame = pd.DataFrame(
+        {
+            "发放月份": np.array([month_labels[m] for m in months], dtype=object),
+            "项目": programs,
+            "规则": rules,
+            "户编号": hh[pos],
+            "证件号码": ids[pos],
+            "姓名": persons["name"].to_numpy(dtype=object)[pos],
+            "乡镇": persons["town"].to_numpy(dtype=object)[pos],
+            "行政村": persons["village"].to_numpy(dtype=object)[pos],
+            "金额": yuan(fen),
+            "依据": np.array([refs[r] for r in rules], dtype=object),
+        },
+        dtype=object,
+    )
     frame["_fen"] = fen
     return frame
 

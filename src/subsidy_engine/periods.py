@@ -36,7 +36,7 @@ def parse_period(text: str) -> Period:
     m = re.fullmatch(r"(\d{4})-(\d{1,2})", t)
     if m and 1 <= int(m.group(2)) <= 12:
         y, mo = int(m.group(1)), int(m.group(2))
-        end = (dt.date(y + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1))
+        end = dt.date(y + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1)
         return Period(f"{y:04d}-{mo:02d}", dt.date(y, mo, 1), end)
     raise PeriodError(f"期间应为年份 YYYY(如 2023)或月份 YYYY-MM(如 2023-09),不是 {text!r}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -103,7 +103,7 @@ def _money(fen: object) -> Decimal | None:
     return None if int(fen) == NO_MONEY else Decimal(int(fen)) / 100  # type: ignore[call-overload]
 
 
-def _opt(v: object) -> object:
+def _opt(v: object) -> Any:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v
 
 
@@ -115,25 +115,49 @@ def households(persons: pd.DataFrame, household_id: str | None = None) -> list[H
         first = group.iloc[0]
         members = []
         for _, r in group.iterrows():
-            cert = _opt(r["disability_cert"])
-            members.append(Person(
-                row=int(r["_row"]), name=r["name"], id_number=r["id_number"], relation=str(r["relation"]),
-                birth_date=cells.from_day_number(int(idcard.birth_day_numbers(np.array([r["id_number"]]))[0])),
-                sex="男" if idcard.male(np.array([r["id_number"]]))[0] else "女",
-                dibao_covered=bool(r["dibao_covered"]), tekun=bool(r["tekun"]), public_payroll=bool(r["public_payroll"]),
-                resident_insurance=bool(r["resident_insurance"]), disability_cert=cert,
-                disability_category=int(cert[18]) if cert else None, disability_grade=int(cert[19]) if cert else None,
-                disability_cert_valid_to=_date(r["disability_cert_valid_to"]), school_stage=_opt(r["school_stage"]),
-                boarding=bool(r["boarding"]), grade=int(r["grade"]) or None, work_location=_opt(r["work_location"]),
-                ticket_amount=max(_money(r["ticket_amount"]) or Decimal(0), Decimal(0)).quantize(Decimal("0.01")),
-                died_on=_date(r["died_on"]),
-            ))
-        out.append(Household(
-            household_id=str(hid), town=first["town"], village=first["village"],
-            household_type=str(first["household_type"]), monitor_type=_opt(first["monitor_type"]),
-            risk_eliminated_on=_date(first["risk_eliminated_on"]), dibao_area=_opt(first["dibao_area"]),
-            dibao_from=_month(first["dibao_from"]), dibao_to=_month(first["dibao_to"]),
-            income_per_capita_month=_money(first["income_per_capita_month"]),
-            owns_vehicle=bool(first["owns_vehicle"]), members=members,
-        ))
+            cert: str | None = _opt(r["disability_cert"])
+            members.append(
+                Person(
+                    row=int(r["_row"]),
+                    name=r["name"],
+                    id_number=r["id_number"],
+                    relation=_opt(r["relation"]),
+                    birth_date=cells.from_day_number(
+                        int(idcard.birth_day_numbers(np.array([r["id_number"]]))[0])
+                    ),
+                    sex="男" if idcard.male(np.array([r["id_number"]]))[0] else "女",
+                    dibao_covered=bool(r["dibao_covered"]),
+                    tekun=bool(r["tekun"]),
+                    public_payroll=bool(r["public_payroll"]),
+                    resident_insurance=bool(r["resident_insurance"]),
+                    disability_cert=cert,
+                    disability_category=int(cert[18]) if cert else None,
+                    disability_grade=int(cert[19]) if cert else None,
+                    disability_cert_valid_to=_date(r["disability_cert_valid_to"]),
+                    school_stage=_opt(r["school_stage"]),
+                    boarding=bool(r["boarding"]),
+                    grade=int(r["grade"]) or None,
+                    work_location=_opt(r["work_location"]),
+                    ticket_amount=max(_money(r["ticket_amount"]) or Decimal(0), Decimal(0)).quantize(
+                        Decimal("0.01")
+                    ),
+                    died_on=_date(r["died_on"]),
+                )
+            )
+        out.append(
+            Household(
+                household_id=str(hid),
+                town=first["town"],
+                village=first["village"],
+                household_type=_opt(first["household_type"]),
+                monitor_type=_opt(first["monitor_type"]),
+                risk_eliminated_on=_date(first["risk_eliminated_on"]),
+                dibao_area=_opt(first["dibao_area"]),
+                dibao_from=_month(first["dibao_from"]),
+                dibao_to=_month(first["dibao_to"]),
+                income_per_capita_month=_money(first["income_per_capita_month"]),
+                owns_vehicle=bool(first["owns_vehicle"]),
+                members=members,
+            )
+        )
     return out

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +52,13 @@ def read_roster(path: str | Path) -> RawRoster:
     if not p.is_file():
         raise FileFormatError(f"{p}: 文件不存在", path=str(p))
     suffix = p.suffix.lower()
-    readers = {".xlsx": _read_xlsx, ".xlsm": _read_xlsx, ".csv": _read_csv, ".txt": _read_csv,
-               ".parquet": _read_parquet}
+    readers = {
+        ".xlsx": _read_xlsx,
+        ".xlsm": _read_xlsx,
+        ".csv": _read_csv,
+        ".txt": _read_csv,
+        ".parquet": _read_parquet,
+    }
     if suffix not in readers:
         raise FileFormatError(f"{p}: 不支持的文件类型 {suffix!r}(支持 .xlsx / .csv / .parquet)", path=str(p))
     header, frame, numbers = readers[suffix](p)
@@ -82,7 +88,9 @@ def _read_xlsx(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
         sheet = wb.get_sheet_by_index(0)
         data = sheet.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own types for every kind of broken file
-        raise FileFormatError(f"{p}: 无法读取为 Excel 工作簿({type(exc).__name__}: {exc})", path=str(p)) from None
+        raise FileFormatError(
+            f"{p}: 无法读取为 Excel 工作簿({type(exc).__name__}: {exc})", path=str(p)
+        ) from None
     start = next((i for i, r in enumerate(data) if any(not _blank(c) for c in r)), None)
     if start is None:
         raise FileFormatError(f"{p}: 第一个工作表是空的,没有表头行", path=str(p))
@@ -109,7 +117,11 @@ def _read_csv(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     raw = p.read_bytes()
     head = raw[:4096]
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or head.count(b"\x00") > len(head) // 100:
-        hint = "(像是 Excel 文件,请用 .xlsx 扩展名)" if head.startswith(b"PK") else "(含二进制内容或为 UTF-16 编码)"
+        hint = (
+            "(像是 Excel 文件,请用 .xlsx 扩展名)"
+            if head.startswith(b"PK")
+            else "(含二进制内容或为 UTF-16 编码)"
+        )
         raise FileFormatError(f"{p}: 不是文本 CSV 文件{hint}", path=str(p))
     text = _decode(raw, p)
     fast = _read_csv_arrow(text, raw)
@@ -120,7 +132,7 @@ def _read_csv(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     if start is None:
         raise FileFormatError(f"{p}: 文件是空的,没有表头行", path=str(p))
     header = [c.strip(TRIM) for c in records[start]]
-    body: list[list[object]] = list(records[start + 1 :])
+    body = records[start + 1 :]
     # csv.reader yields [] for an empty line; keep it so row numbers stay those a spreadsheet shows
     numbers = np.arange(start + 2, start + 2 + len(body))
     return header, _frame_from_rows(header, body), numbers
@@ -148,8 +160,11 @@ def _read_csv_arrow(text: str, raw: bytes) -> tuple[list[str], pd.DataFrame, np.
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
@@ -176,8 +191,8 @@ def _read_parquet(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     frame = table.to_pandas(types_mapper=None)
     frame.columns = pd.Index(range(len(header)))
     for c in frame.columns:
-        if frame[c].dtype != object:
-            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+        if frame[c].dtype != object and not isinstance(frame[c].dtype, pd.StringDtype):
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)  # typed cells, parsed one by one
     return header, frame, np.arange(2, len(frame) + 2)
 
 
@@ -187,10 +202,12 @@ _SPACE = re.compile(f"^[{re.escape(TRIM)}]*$")
 
 
 def _blank(c: object) -> bool:
-    return c is None or (isinstance(c, str) and _SPACE.match(c) is not None) or (isinstance(c, float) and c != c)
+    return (
+        c is None or (isinstance(c, str) and _SPACE.match(c) is not None) or (isinstance(c, float) and c != c)
+    )
 
 
-def _frame_from_rows(header: list[str], rows: list[list[object]]) -> pd.DataFrame:
+def _frame_from_rows(header: list[str], rows: Sequence[Sequence[object]]) -> pd.DataFrame:
     width = len(header)
     fixed: list[list[object]] = []
     extra: list[object] = []
@@ -212,7 +229,9 @@ def _frame_from_rows(header: list[str], rows: list[list[object]]) -> pd.DataFram
     return frame
 
 
-def _finish(header: list[str], frame: pd.DataFrame, numbers: np.ndarray, *, source: str, sha: str) -> RawRoster:
+def _finish(
+    header: list[str], frame: pd.DataFrame, numbers: np.ndarray, *, source: str, sha: str
+) -> RawRoster:
     seen: dict[str, str] = {}
     take: dict[int, str] = {}
     ignored: list[str] = []
@@ -233,7 +252,9 @@ def _finish(header: list[str], frame: pd.DataFrame, numbers: np.ndarray, *, sour
     missing = [c for c in COLUMNS if c.required and c.alias not in seen]
     if missing:
         names = "、".join(f"{c.name}({c.alias})" for c in missing)
-        raise HeaderError(f"{source}: 缺少必需的列: {names}", path=source, columns=tuple(c.name for c in missing))
+        raise HeaderError(
+            f"{source}: 缺少必需的列: {names}", path=source, columns=tuple(c.name for c in missing)
+        )
     out = pd.DataFrame(index=frame.index)
     for i, alias in take.items():
         out[alias] = frame[i]

@@ -8,6 +8,7 @@ counts distinct 证件号码 over all lines. A blank 规则 / 乡镇 / 行政村
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,9 @@ def assumed_by_rule(rulebook: Rulebook, lines: pd.DataFrame) -> dict[tuple[str, 
     return out
 
 
-def totals_frame(payments: pd.DataFrame, rulebook: Rulebook, assumed: dict[tuple[str, str], set[str]]) -> pd.DataFrame:
+def totals_frame(
+    payments: pd.DataFrame, rulebook: Rulebook, assumed: dict[tuple[str, str], set[str]]
+) -> pd.DataFrame:
     """Rows in rulebook order: each program overall, by place, then each of its rules overall and by place;
     last the grand total overall and by place. Grouping runs on integer codes of the texts."""
     household_programs = [p.id for p in rulebook.programs if p.entity == "household"]
@@ -39,22 +42,37 @@ def totals_frame(payments: pd.DataFrame, rulebook: Rulebook, assumed: dict[tuple
     ids = payments["证件号码"].to_numpy(dtype=object)
     who = np.where(np.isin(program, household_programs), payments["户编号"].to_numpy(dtype=object), ids)
     rule_codes, rule_uniques = pd.factorize(pd.MultiIndex.from_arrays([program, rule]))
-    place_codes, place_uniques = pd.factorize(pd.MultiIndex.from_arrays(
-        [payments["乡镇"].to_numpy(dtype=object), payments["行政村"].to_numpy(dtype=object)]))
+    place_codes, place_uniques = pd.factorize(
+        pd.MultiIndex.from_arrays(
+            [payments["乡镇"].to_numpy(dtype=object), payments["行政村"].to_numpy(dtype=object)]
+        )
+    )
     rules_of = [(str(a), str(b)) for a, b in rule_uniques]
     places_of = [(str(a), str(b)) for a, b in place_uniques]
-    frame = pd.DataFrame({
-        "prog": [rules_of[c][0] for c in rule_codes] if len(rule_codes) else [],
-        "r": rule_codes, "pl": place_codes, "who": pd.factorize(who)[0], "id": pd.factorize(ids)[0],
-        "fen": amounts_fen(payments),
-    })
+    frame = pd.DataFrame(
+        {
+            "prog": [rules_of[c][0] for c in rule_codes] if len(rule_codes) else [],
+            "r": rule_codes,
+            "pl": place_codes,
+            "who": pd.factorize(who)[0],
+            "id": pd.factorize(ids)[0],
+            "fen": amounts_fen(payments),
+        }
+    )
 
-    def block(keys: list[str], count: str = "who") -> dict[tuple[object, ...], tuple[int, int, int, str]]:
+    def block(keys: list[str], count: str = "who") -> dict[tuple[Any, ...], tuple[int, int, int, str]]:
         if len(frame) == 0:
             return {}
         if not keys:
             flags = set().union(*(assumed.get(rules_of[r], set()) for r in np.unique(frame["r"])))
-            return {(): (int(frame[count].nunique()), len(frame), int(frame["fen"].sum()), "; ".join(sorted(flags)))}
+            return {
+                (): (
+                    int(frame[count].nunique()),
+                    len(frame),
+                    int(frame["fen"].sum()),
+                    "; ".join(sorted(flags)),
+                )
+            }
         agg = frame.groupby(keys, sort=False).agg(n=(count, "nunique"), c=("fen", "size"), s=("fen", "sum"))
         used: dict[tuple[object, ...], set[str]] = {}
         for combo in frame[[*keys, "r"]].drop_duplicates().itertuples(index=False, name=None):
@@ -65,9 +83,15 @@ def totals_frame(payments: pd.DataFrame, rulebook: Rulebook, assumed: dict[tuple
             out[key] = (int(n), int(c), int(s), "; ".join(sorted(used.get(key, set()))))
         return out
 
-    def by_place(stats: dict[tuple[object, ...], tuple[int, int, int, str]], first: object) -> list[tuple[object, ...]]:
-        return [(*places_of[k[1]], *v) for k, v in sorted(
-            ((k, v) for k, v in stats.items() if k[0] == first), key=lambda kv: places_of[kv[0][1]])]
+    def by_place(
+        stats: dict[tuple[Any, ...], tuple[int, int, int, str]], first: object
+    ) -> list[tuple[object, ...]]:
+        return [
+            (*places_of[k[1]], *v)
+            for k, v in sorted(
+                ((k, v) for k, v in stats.items() if k[0] == first), key=lambda kv: places_of[kv[0][1]]
+            )
+        ]
 
     per_program, per_program_place = block(["prog"]), block(["prog", "pl"])
     per_rule, per_rule_place = block(["r"]), block(["r", "pl"])
@@ -83,7 +107,12 @@ def totals_frame(payments: pd.DataFrame, rulebook: Rulebook, assumed: dict[tuple
             rows += [(prog.id, r.title, r.id, *x) for x in by_place(per_rule_place, code)]
     rows.append(("", "合计", "", "", "", *block([], "id").get((), empty)))
     grand = block(["pl"], "id")
-    rows += [("", "合计", "", *places_of[k[0]], *v) for k, v in sorted(grand.items(), key=lambda kv: places_of[kv[0][0]])]
-    out = pd.DataFrame(rows, columns=["项目", "项目名称", "规则", "乡镇", "行政村", "人数", "人次", "_fen", "依赖假定参数"])
+    rows += [
+        ("", "合计", "", *places_of[k[0]], *v)
+        for k, v in sorted(grand.items(), key=lambda kv: places_of[kv[0][0]])
+    ]
+    out = pd.DataFrame(
+        rows, columns=["项目", "项目名称", "规则", "乡镇", "行政村", "人数", "人次", "_fen", "依赖假定参数"]
+    )
     out["金额"] = yuan(out["_fen"].to_numpy(dtype=np.int64))
     return out[TOTAL_COLUMNS]

@@ -44,7 +44,9 @@ def _construct_decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
     try:
         return Decimal(text)
     except InvalidOperation:
-        raise RulebookError(f"不是有效的数字: {text!r}", file=loader.name, line=node.start_mark.line + 1) from None
+        raise RulebookError(
+            f"不是有效的数字: {text!r}", file=loader.name, line=node.start_mark.line + 1
+        ) from None
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
@@ -59,8 +61,9 @@ def load(path: Path) -> Any:
         return loader.get_single_data()
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        raise RulebookError(f"YAML 语法错误: {getattr(e, 'problem', e)}", file=str(path),
-                            line=mark.line + 1 if mark else None) from None
+        raise RulebookError(
+            f"YAML 语法错误: {getattr(e, 'problem', e)}", file=str(path), line=mark.line + 1 if mark else None
+        ) from None
     finally:
         loader.dispose()  # type: ignore[no-untyped-call]
 
