@@ -55,6 +55,15 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _texts(series: pd.Series, upper: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(trimmed text per row with None for blank, blank mask, codes equal for equal texts)."""
     if isinstance(series.dtype, pd.StringDtype):
+        sample = series.iloc[:10_000]
+        few = (
+            len(sample.unique()) <= len(sample) // 4
+        )  # town, village, household: trim each distinct text once
+        raw_codes, uniques = series.factorize(use_na_sentinel=True) if few else (None, [])
+        if few and len(uniques) <= len(series) // 4:
+            return _texts_by_value(
+                np.asarray(raw_codes, dtype=np.int64), np.asarray(uniques, dtype=object), upper
+            )
         s = series.str.strip(cells.TRIM)
         if upper:
             s = s.str.upper()
@@ -64,6 +73,12 @@ def _texts(series: pd.Series, upper: bool) -> tuple[np.ndarray, np.ndarray, np.n
         out[blank] = None
         return out, blank, codes
     raw_codes, uniques = _factorize(series)
+    return _texts_by_value(raw_codes, uniques, upper)
+
+
+def _texts_by_value(
+    raw_codes: np.ndarray, uniques: np.ndarray, upper: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     texts = [cells.as_text(u) for u in uniques]
     lookup = np.array([(t.upper() if upper else t) or None for t in texts] + [None], dtype=object)
     text_codes = np.asarray(pd.factorize(lookup, use_na_sentinel=False)[0], dtype=np.int64)

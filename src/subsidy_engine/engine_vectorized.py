@@ -118,10 +118,8 @@ class Compiler:
             count = node.func == "household_count"
 
             def agg(c: Ctx) -> np.ndarray:
-                mask = np.broadcast_to(arg(c), (len(c.household),)).astype(np.int64)
-                per_household = np.bincount(c.household, weights=mask, minlength=c.n_households).astype(
-                    np.int64
-                )
+                mask = np.broadcast_to(arg(c), (len(c.household),))
+                per_household = np.bincount(c.household[mask], minlength=c.n_households)
                 out = per_household[c.household]
                 return out if count else out > 0
 

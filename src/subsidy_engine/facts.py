@@ -114,23 +114,19 @@ def _codes(series: pd.Series, allowed: tuple[str, ...]) -> np.ndarray:
 def base_facts(persons: pd.DataFrame) -> Base:
     p = persons
     ids = p["id_number"].to_numpy(dtype=object)
-    birth = idcard.birth_day_numbers(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+    birth, is_male = idcard.birth_and_sex(ids)
     bdates = birth.astype("datetime64[D]")
     by = bdates.astype("datetime64[Y]").astype(np.int64) + 1970
     bm = bdates.astype("datetime64[M]").astype(np.int64) % 12 + 1
     bd = (bdates - bdates.astype("datetime64[M]")).astype(np.int64) + 1
     cert = p["disability_cert"].to_numpy(dtype=object)
-    has_cert = ~pd.isna(cert)
-    cat = (
-        np.array([int(c[18]) if c is not None else NULL_INT for c in cert], dtype=np.int64)
-        if len(cert)
-        else np.zeros(0, dtype=np.int64)
-    )
-    grade_d = (
-        np.array([int(c[19]) if c is not None else NULL_INT for c in cert], dtype=np.int64)
-        if len(cert)
-        else np.zeros(0, dtype=np.int64)
-    )
+    holders = np.flatnonzero(~pd.isna(cert))
+    has_cert = np.zeros(len(cert), dtype=bool)
+    has_cert[holders] = True
+    cat = np.full(len(cert), NULL_INT, dtype=np.int64)
+    grade_d = np.full(len(cert), NULL_INT, dtype=np.int64)
+    cat[holders] = [int(c[18]) for c in cert[holders]]  # 残疾类别: 19th character
+    grade_d[holders] = [int(c[19]) for c in cert[holders]]  # 残疾等级: 20th character
     hh_codes, hh_uniques = pd.factorize(p["household_id"].to_numpy(dtype=object))
     income = p["income_per_capita_month"].to_numpy(dtype=np.int64)
     ticket = p["ticket_amount"].to_numpy(dtype=np.int64)

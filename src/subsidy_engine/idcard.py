@@ -67,20 +67,23 @@ def check_ids(numbers: np.ndarray) -> np.ndarray:
     if len(numbers) == 0:
         return ok
     sized, m = _digit_matrix(numbers)
-    d = m.astype(np.int64) - ord("0")
+    col = [m[:, i].astype(np.int32) - ord("0") for i in range(18)]  # one column per character: cheap
+    shape_ok = np.ones(len(m), dtype=bool)
+    for c in col[:17]:
+        shape_ok &= (c >= 0) & (c <= 9)
     last = m[:, 17]
-    shape_ok = np.all((d[:, :17] >= 0) & (d[:, :17] <= 9), axis=1) & (
-        ((last >= 48) & (last <= 57)) | (last == 88)
-    )
-    d = np.where(shape_ok[:, None], d, 0)
-    year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
-    month = d[:, 10] * 10 + d[:, 11]
-    day = d[:, 12] * 10 + d[:, 13]
+    shape_ok &= ((last >= ord("0")) & (last <= ord("9"))) | (last == ord("X"))
+    year = col[6] * 1000 + col[7] * 100 + col[8] * 10 + col[9]
+    month = col[10] * 10 + col[11]
+    day = col[12] * 10 + col[13]
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
     mdays = mdays + ((month == 2) & leap)
     date_ok = (year >= 1900) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= mdays)
-    expected = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)[(d[:, :17] @ WEIGHTS) % 11]
+    total = np.zeros(len(m), dtype=np.int32)
+    for c, w in zip(col[:17], WEIGHTS, strict=True):
+        total += c * int(w)
+    expected = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)[total % 11]
     ok[sized] = shape_ok & date_ok & (expected == last)
     return ok
 
@@ -89,15 +92,26 @@ def birth_day_numbers(numbers: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of the birth dates of valid, normalized numbers."""
     if len(numbers) == 0:
         return np.zeros(0, dtype=np.int64)
-    _, m = _digit_matrix(numbers)
-    d = m[:, 6:14].astype(np.int64) - ord("0")
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month = d[:, 4] * 10 + d[:, 5]
-    day = d[:, 6] * 10 + d[:, 7]
+    return _birth_days(_digit_matrix(numbers)[1])
+
+
+def _birth_days(m: np.ndarray) -> np.ndarray:
+    d = [m[:, i].astype(np.int64) - ord("0") for i in range(6, 14)]
+    year = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]
+    month = d[4] * 10 + d[5]
+    day = d[6] * 10 + d[7]
     months = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype(
         "timedelta64[M]"
     )
     return months.astype("datetime64[D]").astype(np.int64) + day - 1
+
+
+def birth_and_sex(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(birth day numbers, male?) of valid, normalized numbers, from one pass over the characters."""
+    if len(numbers) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    _, m = _digit_matrix(numbers)
+    return _birth_days(m), (m[:, 16].astype(np.int64) - ord("0")) % 2 == 1
 
 
 def male(numbers: np.ndarray) -> np.ndarray:

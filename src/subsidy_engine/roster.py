@@ -39,14 +39,6 @@ class RawRoster:
         return len(self.frame)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_roster(path: str | Path) -> RawRoster:
     p = Path(path)
     if not p.is_file():
@@ -61,8 +53,9 @@ def read_roster(path: str | Path) -> RawRoster:
     }
     if suffix not in readers:
         raise FileFormatError(f"{p}: 不支持的文件类型 {suffix!r}(支持 .xlsx / .csv / .parquet)", path=str(p))
-    header, frame, numbers = readers[suffix](p)
-    return _finish(header, frame, numbers, source=str(p), sha=sha256_file(p))
+    raw = p.read_bytes()  # read once: hashed here, parsed from memory
+    header, frame, numbers = readers[suffix](p, raw)
+    return _finish(header, frame, numbers, source=str(p), sha=hashlib.sha256(raw).hexdigest())
 
 
 def roster_from_records(records: list[dict[str, object]], source: str = "<records>") -> RawRoster:
@@ -80,11 +73,11 @@ def roster_from_records(records: list[dict[str, object]], source: str = "<record
 # --- formats ------------------------------------------------------------------------------------------------
 
 
-def _read_xlsx(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+def _read_xlsx(p: Path, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_path(str(p))
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         sheet = wb.get_sheet_by_index(0)
         data = sheet.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own types for every kind of broken file
@@ -113,8 +106,7 @@ def _decode(raw: bytes, p: Path) -> str:
         raise FileFormatError(f"{p}: 编码无法识别(应为 UTF-8 或 GB18030)", path=str(p)) from None
 
 
-def _read_csv(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
-    raw = p.read_bytes()
+def _read_csv(p: Path, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     head = raw[:4096]
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or head.count(b"\x00") > len(head) // 100:
         hint = (
@@ -123,10 +115,15 @@ def _read_csv(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
             else "(含二进制内容或为 UTF-16 编码)"
         )
         raise FileFormatError(f"{p}: 不是文本 CSV 文件{hint}", path=str(p))
-    text = _decode(raw, p)
-    fast = _read_csv_arrow(text, raw)
+    data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    fast = _read_csv_arrow(data)  # pyarrow checks the UTF-8 itself
     if fast is not None:
         return fast
+    text = _decode(raw, p)
+    if not (data is not raw or _is_utf8(raw)):
+        fast = _read_csv_arrow(text.encode("utf-8"))  # GB18030, re-encoded
+        if fast is not None:
+            return fast
     records = list(csv.reader(io.StringIO(text, newline="")))
     start = next((i for i, r in enumerate(records) if any(c.strip(TRIM) for c in r)), None)
     if start is None:
@@ -138,22 +135,21 @@ def _read_csv(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     return header, _frame_from_rows(header, body), numbers
 
 
-def _read_csv_arrow(text: str, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
-    """The fast path (pyarrow) for a well-formed file whose header is its first line and which has no empty
+def _read_csv_arrow(data: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
+    """The fast path (pyarrow) for well-formed UTF-8 whose header is its first line and which has no empty
     line and no row of another width; anything else goes the careful way (csv module) to keep row numbers."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    reader = csv.reader(io.StringIO(text, newline=""))
+    end = data.find(b"\n")
     try:
-        header = next(reader)
-    except StopIteration:
+        first = data[: end if end >= 0 else len(data)].decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    if reader.line_num != 1 or not any(c.strip(TRIM) for c in header) or len(header) < 2:
+    reader = csv.reader([first])
+    header = next(reader, [])
+    if first.count('"') % 2 or not any(c.strip(TRIM) for c in header) or len(header) < 2:
         return None
-    data = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    if data is raw and not _is_utf8(raw):
-        data = text.encode("utf-8")
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
@@ -166,7 +162,7 @@ def _read_csv_arrow(text: str, raw: bytes) -> tuple[list[str], pd.DataFrame, np.
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # invalid UTF-8, an empty line, a short/long row
         return None
     frame = pd.DataFrame({i: table.column(i).to_pandas() for i in range(len(names))})
     return [c.strip(TRIM) for c in header], frame, np.arange(2, len(frame) + 2)
@@ -180,11 +176,11 @@ def _is_utf8(raw: bytes) -> bool:
     return True
 
 
-def _read_parquet(p: Path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+def _read_parquet(p: Path, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(p)
+        table = pq.read_table(io.BytesIO(raw))
     except Exception as exc:
         raise FileFormatError(f"{p}: 无法读取为 Parquet 文件({type(exc).__name__})", path=str(p)) from None
     header = [str(c).strip(TRIM) for c in table.column_names]

@@ -31,6 +31,15 @@ def assumed_by_rule(rulebook: Rulebook, lines: pd.DataFrame) -> dict[tuple[str, 
     return out
 
 
+def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Codes of the (a, b) pairs and the pairs themselves, via integer codes of each side (fast)."""
+    a_codes, a_uniques = pd.factorize(a)
+    b_codes, b_uniques = pd.factorize(b)
+    codes, combined = pd.factorize(a_codes.astype(np.int64) * max(len(b_uniques), 1) + b_codes)
+    width = max(len(b_uniques), 1)
+    return codes, [(str(a_uniques[c // width]), str(b_uniques[c % width])) for c in combined]
+
+
 def totals_frame(
     payments: pd.DataFrame, rulebook: Rulebook, assumed: dict[tuple[str, str], set[str]]
 ) -> pd.DataFrame:
@@ -41,14 +50,10 @@ def totals_frame(
     rule = payments["规则"].to_numpy(dtype=object)
     ids = payments["证件号码"].to_numpy(dtype=object)
     who = np.where(np.isin(program, household_programs), payments["户编号"].to_numpy(dtype=object), ids)
-    rule_codes, rule_uniques = pd.factorize(pd.MultiIndex.from_arrays([program, rule]))
-    place_codes, place_uniques = pd.factorize(
-        pd.MultiIndex.from_arrays(
-            [payments["乡镇"].to_numpy(dtype=object), payments["行政村"].to_numpy(dtype=object)]
-        )
+    rule_codes, rules_of = _pairs(program, rule)
+    place_codes, places_of = _pairs(
+        payments["乡镇"].to_numpy(dtype=object), payments["行政村"].to_numpy(dtype=object)
     )
-    rules_of = [(str(a), str(b)) for a, b in rule_uniques]
-    places_of = [(str(a), str(b)) for a, b in place_uniques]
     frame = pd.DataFrame(
         {
             "prog": [rules_of[c][0] for c in rule_codes] if len(rule_codes) else [],
