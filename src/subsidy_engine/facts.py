@@ -138,9 +138,7 @@ def base_facts(persons: pd.DataFrame) -> Base:
             "owns_vehicle": p["owns_vehicle"].to_numpy(dtype=bool),
             "income_per_capita_month": np.where(income == NO_MONEY, 0, income),
             "relation": _codes(p["relation"], FIELDS["relation"].values),
-            "sex": np.where(idcard.male(ids), 0, 1).astype(np.int8)
-            if len(ids)
-            else np.zeros(0, dtype=np.int8),
+            "sex": np.where(is_male, 0, 1).astype(np.int8),
             "dibao_covered": p["dibao_covered"].to_numpy(dtype=bool),
             "tekun": p["tekun"].to_numpy(dtype=bool),
             "public_payroll": p["public_payroll"].to_numpy(dtype=bool),
