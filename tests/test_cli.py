@@ -236,3 +236,19 @@ def test_rules_check() -> None:
     assert out.startswith(
         "规则库 chongqing-nanchuan: 7 个项目, 18 条规则, 18 个参数, 8 个定义; 覆盖 2023-01-01 至 2023-12-31"
     )
+
+
+def test_progress_goes_to_stderr_stage_by_stage(tmp_path: Path) -> None:
+    code, out, err = run(
+        "evaluate",
+        str(SMALL / "tekun-elderly-dies-in-october.csv"),
+        "--period",
+        "2023-02",
+        "--out",
+        str(tmp_path / "o"),
+        "--progress",
+    )
+    assert code == 0
+    stages = [line.split("] ", 1)[1] for line in err.splitlines()]
+    assert stages == ["读取名册", "校验名册", "计算 0/1", "计算 1/1", "写出结果"]
+    assert "读取名册" not in out

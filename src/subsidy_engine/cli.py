@@ -69,12 +69,17 @@ def _table(rows: list[list[str]], right: set[int]) -> str:
 
 
 def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
+    """Stage lines on stderr for long runs: 读取名册 / 校验名册 / 计算 i/n / 写出结果, with elapsed seconds."""
     if not enabled:
         return None
-    labels = {"validate": "校验名册", "evaluate": "计算"}
+    import time
+
+    labels = {"read": "读取名册", "validate": "校验名册", "evaluate": "计算", "write": "写出结果"}
+    start = time.perf_counter()
 
     def report(stage: str, i: int, total: int) -> None:
-        click.echo(f"\r{labels.get(stage, stage)} {i}/{total}", err=True, nl=(i == total))
+        step = f" {i}/{total}" if stage == "evaluate" else ""
+        click.echo(f"[{time.perf_counter() - start:6.1f}s] {labels.get(stage, stage)}{step}", err=True)
 
     return report
 
@@ -118,7 +123,10 @@ def evaluate(
             f"不支持的格式 {', '.join(bad)}(可选: {', '.join(FORMATS)})", param_hint="--format"
         )
     show = sys.stderr.isatty() if progress is None else progress
-    result = evaluate_file(roster, period, rules, strict=strict, progress=_progress(show))
+    report = _progress(show)
+    result = evaluate_file(roster, period, rules, strict=strict, progress=report)
+    if report:
+        report("write", 0, 1)
     write_run(result, out, fmts, overwrite=overwrite)
     v = result.validated
     click.echo(

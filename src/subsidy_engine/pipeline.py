@@ -61,7 +61,17 @@ def evaluate_roster(
     return RunResult(per, rb, raw, checked, lines, payments, totals, assumed, engine)
 
 
-def evaluate_file(path: str | Path, period: str, rules: str | Path | None = None, **kw: object) -> RunResult:
+def evaluate_file(
+    path: str | Path,
+    period: str,
+    rules: str | Path | None = None,
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> RunResult:
     rb = load_rulebook(rules)
     rb.check_period(parse_period(period))  # refuse an uncovered period before reading a large file
-    return evaluate_roster(read_roster(path), period, rb, **kw)  # type: ignore[arg-type]
+    if progress:
+        progress("read", 0, 1)
+    raw = read_roster(path)
+    return evaluate_roster(raw, period, rb, strict=strict, progress=progress)
