@@ -33,16 +33,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-COLUMNS = [  # the SPEC §2 table, in order
-    "户编号", "乡镇", "行政村", "户类型", "监测对象类别", "风险消除日期", "低保类别", "低保起始月",
-    "低保终止月", "家庭月人均收入", "家庭有机动车", "姓名", "证件号码", "与户主关系", "低保在保",
-    "特困人员", "财政供养人员", "参加城乡居民医保", "残疾证号", "残疾证有效期至", "在校学段", "是否寄宿",
-    "年级", "务工地点", "往返车票金额", "死亡日期",
-]  # fmt: skip
+from subsidy_engine.idcard import CHECK_CHARS, WEIGHTS
+from subsidy_engine.schema import COLUMNS as SCHEMA_COLUMNS
+
+COLUMNS = [c.name for c in SCHEMA_COLUMNS]  # the SPEC §2 table, in order
 REGIONS = ["500119", "500110", "500102", "500105", "500106", "500112", "500113", "500114", "500115", "500116"]
 SLOTS = 500 * len(REGIONS)  # distinct (region, sequence) per birth date and sex
-WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
+CHECK = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)
 YESNO = ["", "否", "是"]
 RELATIONS = ["户主", "配偶", "子女", "父母", "孙子女", "其他"]
 HEAD, SPOUSE, CHILD, PARENT, GRANDCHILD, OTHER = range(6)
