@@ -182,3 +182,13 @@ def test_a_row_longer_than_the_header_is_reported_not_dropped(tmp_path: Path) ->
     assert v.rows_read == 3
     r = v.rejects
     assert list(r.loc[r["原因代码"] == "ROW_TOO_LONG", "值"]) == ["多出来"]
+
+
+@pytest.mark.parametrize("encoding,bom", [("utf-8", True), ("gb18030", False)])
+def test_windows_line_endings_read_the_same(tmp_path: Path, encoding: str, bom: bool) -> None:
+    ref = tmp_path / "ref.csv"
+    _write_csv(ref, _rows(), "utf-8")
+    text = ref.read_text(encoding="utf-8").replace("\n", "\r\n")
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(("\ufeff" if bom else "").encode("utf-8") + text.encode(encoding))
+    assert _summary(crlf) == _summary(ref)
