@@ -93,17 +93,14 @@ def _read_xlsx(p: Path, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray
     return header, _frame_from_rows(header, body), numbers
 
 
-def _decode(raw: bytes, p: Path) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030")
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{p}: 编码无法识别(应为 UTF-8 或 GB18030)", path=str(p)) from None
+def _decode(raw: bytes, p: Path) -> tuple[str, str]:
+    """(text, encoding): UTF-8 with or without BOM, else GB18030."""
+    for encoding, body in (("utf-8", raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw), ("gb18030", raw)):
+        try:
+            return body.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise FileFormatError(f"{p}: 编码无法识别(应为 UTF-8 或 GB18030)", path=str(p))
 
 
 def _read_csv(p: Path, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray]:
@@ -119,9 +116,9 @@ def _read_csv(p: Path, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray]
     fast = _read_csv_arrow(data)  # pyarrow checks the UTF-8 itself
     if fast is not None:
         return fast
-    text = _decode(raw, p)
-    if not (data is not raw or _is_utf8(raw)):
-        fast = _read_csv_arrow(text.encode("utf-8"))  # GB18030, re-encoded
+    text, encoding = _decode(raw, p)
+    if encoding == "gb18030":
+        fast = _read_csv_arrow(text.encode("utf-8"))  # re-encoded for pyarrow
         if fast is not None:
             return fast
     records = list(csv.reader(io.StringIO(text, newline="")))
@@ -166,14 +163,6 @@ def _read_csv_arrow(data: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray] |
         return None
     frame = pd.DataFrame({i: table.column(i).to_pandas() for i in range(len(names))})
     return [c.strip(TRIM) for c in header], frame, np.arange(2, len(frame) + 2)
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _read_parquet(p: Path, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray]:
