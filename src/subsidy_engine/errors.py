@@ -9,12 +9,15 @@
     │   └── PeriodNotCoveredError   a parameter has no value in force for the requested period
     ├── PeriodError                 a period that is not `YYYY` or `YYYY-MM`
     ├── EvaluationError             a rule produced an impossible result (e.g. a negative amount)
+    ├── CrossCheckError             --cross-check: the pandas and rete engines disagree on some line
     └── OutputError                 the output folder cannot be written
 
 The core never prints and never exits; every error carries structured fields next to its message.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class SubsidyError(Exception):
@@ -69,6 +72,14 @@ class PeriodError(SubsidyError):
 
 class EvaluationError(SubsidyError):
     pass
+
+
+class CrossCheckError(SubsidyError):
+    """The two engines gave different lines; `report` (a DataFrame, see crosscheck.py) lists each difference."""
+
+    def __init__(self, message: str, *, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class OutputError(SubsidyError):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from . import __version__
 from .engine_vectorized import Progress, VectorizedEngine
-from .errors import RejectedRowsError
+from .errors import CrossCheckError, RejectedRowsError
 from .payments import payments_frame
 from .periods import Period, parse_period
 from .roster import RawRoster, read_roster
@@ -17,7 +17,7 @@ from .rulebook import Rulebook, load_rulebook
 from .totals import assumed_by_rule, totals_frame
 from .validate import Validated, validate
 
-ENGINES = ("pandas",)
+ENGINES = ("pandas", "rete")
 
 
 @dataclass
@@ -41,8 +41,12 @@ def evaluate_roster(
     *,
     strict: bool = False,
     engine: str = "pandas",
+    cross_check: bool = False,
+    processes: int | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
+    """Validate and evaluate a roster. engine: "pandas" (default) or "rete" (durable-rules, `processes`
+    worker processes, default all cores). cross_check: run both and raise CrossCheckError if any line differs."""
     per = parse_period(period) if isinstance(period, str) else period
     rb = rulebook or load_rulebook()
     rb.check_period(per)
@@ -54,11 +58,41 @@ def evaluate_roster(
             f"--strict: {checked.rows_rejected} 行被拒绝({checked.households_rejected} 户),未生成发放名单",
             rejected_rows=checked.rows_rejected,
         )
-    lines = VectorizedEngine(rb).run(checked.persons, per, progress)
+    lines = run_engine(engine, rb, checked.persons, per, processes, progress)
+    if cross_check:
+        from .crosscheck import compare
+
+        other = run_engine(
+            "rete" if engine == "pandas" else "pandas", rb, checked.persons, per, processes, None
+        )
+        pandas_lines, rete_lines = (lines, other) if engine == "pandas" else (other, lines)
+        report = compare(pandas_lines, rete_lines, checked.persons, rb)
+        if len(report):
+            raise CrossCheckError(
+                f"交叉核对失败: pandas 与 rete 两个引擎有 {len(report)} 处结果不一致,未生成发放名单",
+                report=report,
+            )
     payments = payments_frame(lines, checked.persons, rb)
     assumed = assumed_by_rule(rb, lines)
     totals = totals_frame(payments, rb, assumed)
     return RunResult(per, rb, raw, checked, lines, payments, totals, assumed, engine)
+
+
+def run_engine(
+    engine: str,
+    rulebook: Rulebook,
+    persons: pd.DataFrame,
+    period: Period,
+    processes: int | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    if engine == "rete":
+        from .engine_rete import ReteEngine
+
+        return ReteEngine(rulebook, processes).run(persons, period, progress)
+    if engine != "pandas":
+        raise ValueError(f"unknown engine {engine!r}; one of {ENGINES}")
+    return VectorizedEngine(rulebook).run(persons, period, progress)
 
 
 def evaluate_file(
@@ -67,6 +101,8 @@ def evaluate_file(
     rules: str | Path | None = None,
     *,
     strict: bool = False,
+    engine: str = "pandas",
+    cross_check: bool = False,
     progress: Progress | None = None,
 ) -> RunResult:
     rb = load_rulebook(rules)
@@ -74,4 +110,6 @@ def evaluate_file(
     if progress:
         progress("read", 0, 1)
     raw = read_roster(path)
-    return evaluate_roster(raw, period, rb, strict=strict, progress=progress)
+    return evaluate_roster(
+        raw, period, rb, strict=strict, engine=engine, cross_check=cross_check, progress=progress
+    )

@@ -1,0 +1,43 @@
+"""Speed of the rete engine (durable-rules) on the 10k roster, 2023: persons per second with 1 and 2 worker
+processes, and the total cost of `--cross-check` (both engines + the comparison) against the pandas run alone.
+`make bench`; persons/second is in each result's extra_info."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import roster_file
+from subsidy_engine.engine_rete import ReteEngine
+from subsidy_engine.periods import parse_period
+from subsidy_engine.pipeline import evaluate_roster
+from subsidy_engine.roster import read_roster
+from subsidy_engine.rulebook import load_rulebook
+from subsidy_engine.validate import validate
+
+PERIOD = parse_period("2023")
+RULES = load_rulebook()
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_rete_persons_per_second(benchmark, processes: int) -> None:  # type: ignore[no-untyped-def]
+    persons = validate(read_roster(roster_file("10k", "parquet"))).persons
+    engine = ReteEngine(RULES, processes=processes)
+    lines = benchmark.pedantic(engine.run, args=(persons, PERIOD), rounds=1, iterations=1, warmup_rounds=0)
+    assert len(lines) > 0
+    benchmark.extra_info["persons"] = len(persons)
+    benchmark.extra_info["persons_per_second"] = round(len(persons) / benchmark.stats.stats.min)
+
+
+def test_cross_check_total_cost(benchmark) -> None:  # type: ignore[no-untyped-def]
+    raw = read_roster(roster_file("10k", "parquet"))
+    start = time.perf_counter()
+    evaluate_roster(raw, PERIOD, RULES)
+    pandas_only = time.perf_counter() - start
+    result = benchmark.pedantic(
+        evaluate_roster, args=(raw, PERIOD, RULES), kwargs={"cross_check": True}, rounds=1, iterations=1
+    )
+    assert len(result.payments) > 0
+    benchmark.extra_info["pandas_only_seconds"] = round(pandas_only, 3)
+    benchmark.extra_info["cross_check_over_pandas"] = round(benchmark.stats.stats.min / pandas_only, 1)
