@@ -252,3 +252,16 @@ def test_progress_goes_to_stderr_stage_by_stage(tmp_path: Path) -> None:
     stages = [line.split("] ", 1)[1] for line in err.splitlines()]
     assert stages == ["读取名册", "校验名册", "计算 0/1", "计算 1/1", "写出结果"]
     assert "读取名册" not in out
+
+
+def test_evaluate_publish_writes_the_masked_notice_list(tmp_path: Path) -> None:
+    import re
+
+    out = tmp_path / "o"
+    src = SMALL / "rural-dibao-severely-disabled.csv"
+    code, _, _ = run("evaluate", str(src), "--period", "2023-09", "--out", str(out), "--publish")
+    assert code == 0
+    published = (out / "publish" / "payments.csv").read_text(encoding="utf-8")
+    assert "500119********2018" in published
+    assert re.search(r"\d{17}[\dX]", published) is None
+    assert (out / "publish" / "totals.csv").exists() and (out / "publish" / "payments.xlsx").exists()

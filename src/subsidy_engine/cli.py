@@ -2,14 +2,15 @@
 
 Exit codes: 0 done; 1 rows rejected (`validate` found problems, or `evaluate --strict`); 2 wrong usage;
 3 the roster file cannot be read (format, encoding, header); 4 the rulebook or the period is refused;
-5 the output folder cannot be written; 6 a rule produced an impossible result.
+5 the output folder cannot be written; 6 a rule produced an impossible result; 7 `evaluate --cross-check`:
+the pandas and rete engines disagree (nothing written but the report `<out>.cross-check.csv` beside the output
+folder, its path printed on stderr).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
-import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -19,7 +20,9 @@ import click
 import pandas as pd
 
 from . import __version__
+from .cli_audit import register as register_audit_commands
 from .errors import (
+    CrossCheckError,
     EvaluationError,
     InputError,
     OutputError,
@@ -28,6 +31,7 @@ from .errors import (
     RulebookError,
     SubsidyError,
 )
+from .texttable import table as _table
 
 EXIT_CODES: list[tuple[type[SubsidyError], int]] = [
     (RejectedRowsError, 1),
@@ -36,6 +40,7 @@ EXIT_CODES: list[tuple[type[SubsidyError], int]] = [
     (PeriodError, 4),
     (OutputError, 5),
     (EvaluationError, 6),
+    (CrossCheckError, 7),
 ]
 
 
@@ -50,22 +55,6 @@ def _edge(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(code)
 
     return wrapper
-
-
-def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def _table(rows: list[list[str]], right: set[int]) -> str:
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for r in rows:
-        cells = []
-        for i, c in enumerate(r):
-            pad = " " * (widths[i] - _width(c))
-            cells.append(pad + c if i in right else c + pad)
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
 
 
 def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
@@ -101,6 +90,17 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="有任何被拒绝的行就失败(不生成发放名单)")
 @click.option("--overwrite", is_flag=True, help="输出目录已有文件时整体替换")
 @click.option("--progress/--no-progress", default=None, help="显示进度(默认: 终端上显示)")
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "rete"]),
+    default="pandas",
+    show_default=True,
+    help="计算引擎: pandas(向量化)或 rete(durable-rules,多进程)",
+)
+@click.option(
+    "--cross-check", is_flag=True, help="两个引擎都算,结果有任何不同即失败(差异写入 <out>.cross-check.csv)"
+)
+@click.option("--publish", "publish_list", is_flag=True, help="同时写出公示名单 publish/(证件号码脱敏)")
 @_edge
 def evaluate(
     roster: Path,
@@ -111,6 +111,9 @@ def evaluate(
     strict: bool,
     overwrite: bool,
     progress: bool | None,
+    engine: str,
+    cross_check: bool,
+    publish_list: bool,
 ) -> None:
     """按规则库计算 ROSTER 在 PERIOD 的发放名单、汇总、拒绝行和清单。"""
     from .output import FORMATS, write_run
@@ -124,10 +127,24 @@ def evaluate(
         )
     show = sys.stderr.isatty() if progress is None else progress
     report = _progress(show)
-    result = evaluate_file(roster, period, rules, strict=strict, progress=report)
+    try:
+        result = evaluate_file(
+            roster, period, rules, strict=strict, engine=engine, cross_check=cross_check, progress=report
+        )
+    except CrossCheckError as e:
+        from .output import write_csv
+
+        path = out.parent / f"{out.name}.cross-check.csv"
+        write_csv(e.report, path)
+        click.echo(f"交叉核对差异已写入 {path}", err=True)
+        raise
     if report:
         report("write", 0, 1)
     write_run(result, out, fmts, overwrite=overwrite)
+    if publish_list:
+        from .publish import publish
+
+        publish(out)
     v = result.validated
     click.echo(
         f"期间 {result.period.label}  规则库 {result.rulebook.name}  读入 {v.rows_read} 行:"
@@ -190,6 +207,42 @@ def _mask_value(column: str, value: str) -> str:
     return value
 
 
+@main.command()
+@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--period", required=True, help="期间:年份 2023 或月份 2023-09")
+@click.option("--person", help="证件号码:解释这个人(及其户的按户项目)")
+@click.option("--household", help="户编号:解释这一户的每个成员")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON(供程序读取)")
+@click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
+@_edge
+def explain(
+    roster: Path, period: str, person: str | None, household: str | None, as_json: bool, rules: Path | None
+) -> None:
+    """逐项目、逐参考日期解释资格:每个条件的取值与结果、所用参数、金额算式、不符合的原因。"""
+    import json
+
+    from .explain import Explainer, render_text, select
+    from .periods import parse_period
+    from .roster import read_roster
+    from .rulebook import load_rulebook
+    from .validate import validate as check
+
+    if (person is None) == (household is None):
+        raise click.UsageError("请给出 --person 证件号码 或 --household 户编号(二选一)")
+    rb = load_rulebook(rules)
+    per = parse_period(period)
+    rb.check_period(per)
+    members, asked = select(check(read_roster(roster)).persons, person=person, household=household)
+    if len(members) == 0:
+        what = f"证件号码 {person}" if person is not None else f"户编号 {household}"
+        raise click.BadParameter(f"名册的有效行中没有 {what}(不存在或所在户被拒绝)")
+    report = Explainer(rb).explain(members, per, asked)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(report), nl=False)
+
+
 @main.group()
 def rules() -> None:
     """规则库:查看与检查。"""
@@ -247,6 +300,8 @@ def rules_show(folder: Path | None, on: str | None) -> None:
         )
     click.echo(_table(rows, right=set()))
 
+
+register_audit_commands(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

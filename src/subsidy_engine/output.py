@@ -144,14 +144,18 @@ def _write_all(result: RunResult, d: Path, formats: tuple[str, ...]) -> dict[str
     written.append("totals.csv")
     write_csv(result.validated.rejects[REJECT_COLUMNS], d / "rejects.csv")
     written.append("rejects.csv")
-    manifest = build_manifest(result, {name: sha256(d / name) for name in written})
+    manifest = build_manifest(result, {name: sha256(d / name) for name in written}, formats)
     (d / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     return manifest
 
 
-def build_manifest(result: RunResult, outputs: dict[str, str]) -> dict[str, object]:
+def build_manifest(
+    result: RunResult, outputs: dict[str, str], formats: tuple[str, ...] = ("csv",)
+) -> dict[str, object]:
+    """What `rerun` needs to redo a run: the input (path as given, sha256), the rulebook (folder, hashes),
+    the engine version, the formats requested and the sha256 of each output."""
     v = result.validated
     assumed = sorted(set().union(*result.assumed.values())) if result.assumed else []
     return {
@@ -159,6 +163,7 @@ def build_manifest(result: RunResult, outputs: dict[str, str]) -> dict[str, obje
         "engine": {"name": result.engine, "version": result.version},
         "input": {
             "file": Path(result.raw.source).name,
+            "path": result.raw.source,
             "sha256": result.raw.sha256,
             "rows_read": v.rows_read,
             "rows_accepted": v.rows_accepted,
@@ -169,9 +174,11 @@ def build_manifest(result: RunResult, outputs: dict[str, str]) -> dict[str, obje
         },
         "rules": {
             "name": result.rulebook.name,
+            "folder": str(result.rulebook.folder),
             "content_sha256": result.rulebook.content_hash,
             "files": dict(sorted(result.rulebook.files.items())),
         },
         "assumed_parameters": assumed,
+        "formats": [f for f in FORMATS if f in formats or f == "csv"],
         "outputs": outputs,
     }
