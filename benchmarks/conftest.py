@@ -13,7 +13,7 @@ sys.path.insert(0, str(HERE))
 from generate_roster import generate  # noqa: E402
 
 DATA = HERE / "data"
-SIZES = {"10k": 10_000, "1M": 1_000_000}
+SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 
 
 def roster_file(label: str, suffix: str) -> Path:

@@ -1,4 +1,4 @@
-"""Speed of the rete engine (durable-rules) on the 10k roster, 2023: persons per second with 1 and 2 worker
+"""Speed of the rete engine (durable-rules) on the 10k and 100k rosters, 2023: persons per second with 1 and 2 worker
 processes, and the total cost of `--cross-check` (both engines + the comparison) against the pandas run alone.
 `make bench`; persons/second is in each result's extra_info."""
 
@@ -20,9 +20,13 @@ PERIOD = parse_period("2023")
 RULES = load_rulebook()
 
 
+RETE_SIZES = ["10k", "100k"]
+
+
+@pytest.mark.parametrize("label", RETE_SIZES)
 @pytest.mark.parametrize("processes", [1, 2])
-def test_rete_persons_per_second(benchmark, processes: int) -> None:  # type: ignore[no-untyped-def]
-    persons = validate(read_roster(roster_file("10k", "parquet"))).persons
+def test_rete_persons_per_second(benchmark, processes: int, label: str) -> None:  # type: ignore[no-untyped-def]
+    persons = validate(read_roster(roster_file(label, "parquet"))).persons
     engine = ReteEngine(RULES, processes=processes)
     lines = benchmark.pedantic(engine.run, args=(persons, PERIOD), rounds=1, iterations=1, warmup_rounds=0)
     assert len(lines) > 0
@@ -30,8 +34,9 @@ def test_rete_persons_per_second(benchmark, processes: int) -> None:  # type: ig
     benchmark.extra_info["persons_per_second"] = round(len(persons) / benchmark.stats.stats.min)
 
 
-def test_cross_check_total_cost(benchmark) -> None:  # type: ignore[no-untyped-def]
-    raw = read_roster(roster_file("10k", "parquet"))
+@pytest.mark.parametrize("label", RETE_SIZES)
+def test_cross_check_total_cost(benchmark, label: str) -> None:  # type: ignore[no-untyped-def]
+    raw = read_roster(roster_file(label, "parquet"))
     start = time.perf_counter()
     evaluate_roster(raw, PERIOD, RULES)
     pandas_only = time.perf_counter() - start
