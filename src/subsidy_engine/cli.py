@@ -1,4 +1,4 @@
-"""The `subsidy` command: the only place where errors become messages on stderr and exit codes.
+"""The `subsidy` command: an edge where errors become messages on stderr and exit codes (table: exitcodes.py).
 
 Exit codes: 0 done; 1 rows rejected (`validate` found problems, or `evaluate --strict`); 2 wrong usage;
 3 the roster file cannot be read (format, encoding, header); 4 the rulebook or the period is refused;
@@ -12,9 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
@@ -23,38 +21,9 @@ from . import __version__
 from .cli_audit import register as register_audit_commands
 from .errors import (
     CrossCheckError,
-    EvaluationError,
-    InputError,
-    OutputError,
-    PeriodError,
-    RejectedRowsError,
-    RulebookError,
-    SubsidyError,
 )
+from .exitcodes import edge
 from .texttable import table as _table
-
-EXIT_CODES: list[tuple[type[SubsidyError], int]] = [
-    (RejectedRowsError, 1),
-    (InputError, 3),
-    (RulebookError, 4),
-    (PeriodError, 4),
-    (OutputError, 5),
-    (EvaluationError, 6),
-    (CrossCheckError, 7),
-]
-
-
-def _edge(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SubsidyError as e:
-            click.echo(f"错误: {e}", err=True)
-            code = next((c for cls, c in EXIT_CODES if isinstance(e, cls)), 1)
-            sys.exit(code)
-
-    return wrapper
 
 
 def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
@@ -101,7 +70,7 @@ def main() -> None:
     "--cross-check", is_flag=True, help="两个引擎都算,结果有任何不同即失败(差异写入 <out>.cross-check.csv)"
 )
 @click.option("--publish", "publish_list", is_flag=True, help="同时写出公示名单 publish/(证件号码脱敏)")
-@_edge
+@edge
 def evaluate(
     roster: Path,
     period: str,
@@ -169,7 +138,7 @@ def _totals_text(totals: pd.DataFrame) -> str:
 @click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="把拒绝行写入这个 CSV 文件")
 @click.option("--limit", default=20, show_default=True, help="最多显示多少条问题")
-@_edge
+@edge
 def validate(roster: Path, out: Path | None, limit: int) -> None:
     """只校验名册:列出每一条问题(行号、列、值、原因)。有被拒绝的行时退出码为 1。"""
     from .output import write_csv
@@ -214,7 +183,7 @@ def _mask_value(column: str, value: str) -> str:
 @click.option("--household", help="户编号:解释这一户的每个成员")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON(供程序读取)")
 @click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
-@_edge
+@edge
 def explain(
     roster: Path, period: str, person: str | None, household: str | None, as_json: bool, rules: Path | None
 ) -> None:
@@ -250,7 +219,7 @@ def rules() -> None:
 
 @rules.command("check")
 @click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@_edge
+@edge
 def rules_check(folder: Path | None) -> None:
     """加载并检查规则库(未知键、未知字段、类型、决策表缺口)。"""
     from .rulebook import load_rulebook
@@ -267,7 +236,7 @@ def rules_check(folder: Path | None) -> None:
 @rules.command("show")
 @click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--date", "on", help="日期 YYYY-MM-DD(默认: 规则库覆盖期的第一天)")
-@_edge
+@edge
 def rules_show(folder: Path | None, on: str | None) -> None:
     """列出某日有效的每个参数:取值、生效日期、依据和状态(正式/假定)。"""
     from .payments import fen_text

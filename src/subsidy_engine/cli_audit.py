@@ -1,6 +1,6 @@
 """The auditor's commands: `subsidy rerun`, `diff`, `audit`, `publish`; `register(main)` adds them to the group.
 
-Exit codes as in cli.py: 0 done (rerun: identical; diff: the lists agree); 1 rerun outputs differ / diff found
+Exit codes (exitcodes.py): 0 done (rerun: identical; diff: the lists agree); 1 rerun outputs differ / diff found
 differences; 2 wrong usage; 3 a file cannot be read (roster, manifest, payment list); 4 the rulebook or period is
 refused; 5 an output cannot be written; 6 a rule produced an impossible result. Full 证件号码 are never printed:
 the terminal shows them masked; the files written for auditors keep them whole.
@@ -9,43 +9,14 @@ the terminal shows them masked; the files written for auditors keep them whole.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
 from .errors import (
-    EvaluationError,
-    InputError,
     OutputError,
-    PeriodError,
-    RejectedRowsError,
-    RulebookError,
-    SubsidyError,
 )
-
-_EXIT: list[tuple[type[SubsidyError], int]] = [
-    (RejectedRowsError, 1),
-    (InputError, 3),
-    (RulebookError, 4),
-    (PeriodError, 4),
-    (OutputError, 5),
-    (EvaluationError, 6),
-]
-
-
-def _edge(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SubsidyError as e:
-            click.echo(f"错误: {e}", err=True)
-            sys.exit(next((c for cls, c in _EXIT if isinstance(e, cls)), 1))
-
-    return wrapper
+from .exitcodes import edge
 
 
 @click.command("rerun")
@@ -54,7 +25,7 @@ def _edge(fn: Callable[..., Any]) -> Callable[..., Any]:
     "--roster", type=click.Path(dir_okay=False, path_type=Path), help="用这个名册代替清单记录的名册"
 )
 @click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
-@_edge
+@edge
 def rerun_cmd(manifest: Path, roster: Path | None, rules: Path | None) -> None:
     """按 MANIFEST 记录的名册、规则库和期间重新计算,逐字节比对每个输出;不同则说明原因(退出码 1)。"""
     from .rerun import rerun
@@ -73,7 +44,7 @@ def rerun_cmd(manifest: Path, roster: Path | None, rules: Path | None) -> None:
     "--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="把差异工作簿写到这个 .xlsx 文件"
 )
 @click.option("--limit", default=20, show_default=True, help="最多显示多少笔差异")
-@_edge
+@edge
 def diff_cmd(paid: Path, computed: Path, out: Path | None, xlsx: Path | None, limit: int) -> None:
     """比对实发名单 PAID 与应发名单 COMPUTED:应发未发、不应发而发、超标准、少发。有差异时退出码为 1。"""
     from .diff import diff_files, diff_text, write_diff
@@ -95,7 +66,7 @@ def diff_cmd(paid: Path, computed: Path, out: Path | None, xlsx: Path | None, li
 @click.option("--paid", type=click.Path(dir_okay=False, path_type=Path), help="实际发放名单(.csv / .xlsx)")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录")
 @click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
-@_edge
+@edge
 def audit_cmd(roster: Path, period: str, paid: Path | None, out: Path, rules: Path | None) -> None:
     """审计 ROSTER:核查发现(代码、人员、证据、涉及金额),写出 findings.csv 与 audit.xlsx(有 --paid 时另写 diff.csv)。"""
     from .audit import TITLES, audit_full, write_workbook
@@ -133,7 +104,7 @@ def audit_cmd(roster: Path, period: str, paid: Path | None, out: Path, rules: Pa
 
 @click.command("publish")
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@_edge
+@edge
 def publish_cmd(run_dir: Path) -> None:
     """在 RUN_DIR/publish/ 写出公示用的发放名单与汇总(证件号码打码,不含死亡日期、残疾和收入信息)。"""
     from .publish import publish

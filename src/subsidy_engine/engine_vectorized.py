@@ -49,16 +49,7 @@ class Compiler:
         self.params = params
 
     def type_of(self, node: E.Node) -> T.Type | None:
-        if isinstance(node, E.Name) and node.name in self.types:
-            return self.types[node.name]
-        if isinstance(node, E.Lookup) or (isinstance(node, E.Name) and node.name in self.params):
-            return T.MONEY
-        if isinstance(node, E.Arith):
-            lt, rt = self.type_of(node.left), self.type_of(node.right)
-            return T.MONEY if T.MONEY in (lt, rt) else T.INT
-        if isinstance(node, E.Agg):
-            return T.BOOL if node.func == "household_any" else T.INT
-        return None
+        return T.static_type(node, self.types, self.params)
 
     def literal(self, lit: E.Lit, t: T.Type | None) -> Any:
         v = lit.value

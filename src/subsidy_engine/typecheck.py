@@ -176,3 +176,18 @@ def _compatible(t: Type, lit: Lit, env: Env, op: str) -> None:
 def _unknown(name: str, env: Env) -> str:
     hint = difflib.get_close_matches(name, env.known(), n=1, cutoff=0.6)
     return f"未知的字段或参数 {name!r}" + (f",是否想写 {hint[0]!r}?" if hint else "")
+
+
+def static_type(node: Node, types: dict[str, Type], params: dict[str, str | None]) -> Type | None:
+    """The type a checked node evaluates to, for the engines (which need to know how to read a literal beside
+    it): a field's or definition's type, money for parameters and arithmetic on money, None for literals."""
+    if isinstance(node, Name) and node.name in types:
+        return types[node.name]
+    if isinstance(node, Lookup) or (isinstance(node, Name) and node.name in params):
+        return MONEY
+    if isinstance(node, Arith):
+        lt, rt = static_type(node.left, types, params), static_type(node.right, types, params)
+        return MONEY if MONEY in (lt, rt) else INT
+    if isinstance(node, Agg):
+        return BOOL if node.func == "household_any" else INT
+    return None
