@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from click.testing import CliRunner
+
+from subsidy_engine.cli import main
 from subsidy_engine.idcard import check_char
 from subsidy_engine.schema import HOUSEHOLD_COLUMNS
 
@@ -40,3 +43,9 @@ def household_rows(households: list[dict[str, Any]], start_seq: int = 1) -> list
             row.update({k: ("是" if v is True else "否" if v is False else v) for k, v in m.items()})
             rows.append(row)
     return rows
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """The `subsidy` command as a caseworker runs it: (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr

@@ -11,8 +11,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from audit_helpers import SEED, run
-from helpers import household_rows, make_id
+from audit_helpers import SEED
+from helpers import household_rows, make_id, run
 from subsidy_engine.audit import FINDING_COLUMNS, TITLES, audit, audit_full
 from subsidy_engine.diff import PaymentList, from_run
 from subsidy_engine.output import write_csv

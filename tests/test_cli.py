@@ -6,19 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from subsidy_engine.cli import main
+from helpers import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "fixtures" / "small"
 BAD = Path(__file__).parent / "bad_rosters"
 NAMED = ["rural-dibao-severely-disabled", "tuopin-vocational-migrant", "tekun-elderly-dies-in-october"]
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("name", NAMED)

@@ -7,7 +7,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from audit_helpers import SMALL, paid_lines, run
+from audit_helpers import SMALL, paid_lines
+from helpers import run
 from subsidy_engine.diff import DIFF_COLUMNS, diff_files
 
 COMPUTED = SMALL / "tuopin-vocational-migrant.expected.csv"

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from subsidy_engine.cli import main
+from helpers import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "fixtures" / "small"
@@ -49,11 +47,6 @@ CARE_2023_09 = """\
       ✓ alive  [alive = 是]
       ✓ not tekun  [tekun = 否]
 """
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def blocks(text: str) -> dict[str, str]:

@@ -9,7 +9,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from audit_helpers import SEED, SMALL, run
+from audit_helpers import SEED, SMALL
+from helpers import run
 from subsidy_engine.output import write_run
 from subsidy_engine.pipeline import evaluate_file
 from subsidy_engine.publish import PUBLISHED_COLUMNS

@@ -7,7 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-from audit_helpers import ROOT, SMALL, run
+from audit_helpers import ROOT, SMALL
+from helpers import run
 from subsidy_engine.output import write_run
 from subsidy_engine.pipeline import evaluate_file
 from subsidy_engine.rerun import rerun

@@ -13,14 +13,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import household_rows
+from helpers import household_rows, run
 from subsidy_engine import engine_rete
 from subsidy_engine import expr as E
-from subsidy_engine.cli import main
 from subsidy_engine.engine_rete import ReteEngine, check_fact_ids, compile_rulesets, fact_hash
 from subsidy_engine.engine_vectorized import VectorizedEngine
 from subsidy_engine.errors import EvaluationError, RulebookError
@@ -81,11 +79,6 @@ def test_both_engines_give_the_identical_line_set(households: list[dict[str, Any
     rete_run = evaluate_roster(raw, "2023", RULEBOOK, engine="rete", processes=1)
     assert pandas_run.validated.rows_rejected == 0
     assert line_set(rete_run.lines) == line_set(pandas_run.lines)
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("name", NAMED)

@@ -19,11 +19,6 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[sum(int(c) * int(w) for c, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
-def normalize(text: str) -> str:
-    """Lowercase x is accepted and stored as X."""
-    return text.upper()
-
-
 def id_problem(number: str) -> tuple[str, str] | None:
     """(reason code, message) for an invalid number, or None when it is valid."""
     if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):

@@ -24,9 +24,6 @@ class Period:
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         return out
 
-    def contains_month(self, d: dt.date) -> bool:
-        return (d.year, d.month) in set(self.months)
-
 
 def parse_period(text: str) -> Period:
     t = text.strip()
