@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import cells
 from .schema import Column
@@ -42,45 +44,72 @@ class Parsed:
     values: np.ndarray  # typed per row: text/enum object (None = blank); bool; int64 (NO_DATE / NO_MONEY / 0)
     ok: np.ndarray  # parsed without error
     blank: np.ndarray
-    codes: np.ndarray  # the same code for rows with the same parsed value (household comparison)
+    codes: (
+        np.ndarray
+    )  # the same code for rows with the same parsed value (household columns; empty for person text)
     enum_codes: np.ndarray | None = None  # int8 index into Column.values, -1 = blank or error
 
 
+def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
+    """The pyarrow strings behind a pandas `str` column (zero-copy), or None for an object column."""
+    if isinstance(series.dtype, pd.StringDtype) and hasattr(series.array, "__arrow_array__"):
+        arr = series.array.__arrow_array__()
+        return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+    return None
+
+
+def _encode(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """pyarrow's hash kernel: (code per row, -1 for a missing cell; the distinct values as an arrow array)."""
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), pa.array([], type=pa.string())
+    encoded = pc.dictionary_encode(arr.combine_chunks())  # one array, one dictionary
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64, copy=False)
+    return codes, encoded.dictionary
+
+
 def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    values = series if isinstance(series.dtype, pd.StringDtype) else series.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+    """(code per row, -1 for a missing cell; the distinct values as Python objects)."""
+    arr = _arrow(series)
+    if arr is None:
+        codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+    codes, dictionary = _encode(arr)
+    return codes, dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
 
 
-def _texts(series: pd.Series, upper: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(trimmed text per row with None for blank, blank mask, codes equal for equal texts)."""
-    if isinstance(series.dtype, pd.StringDtype):
-        sample = series.iloc[:10_000]
-        few = (
-            len(sample.unique()) <= len(sample) // 4
-        )  # town, village, household: trim each distinct text once
-        raw_codes, uniques = series.factorize(use_na_sentinel=True) if few else (None, [])
-        if few and len(uniques) <= len(series) // 4:
-            return _texts_by_value(
-                np.asarray(raw_codes, dtype=np.int64), np.asarray(uniques, dtype=object), upper
-            )
-        s = series.str.strip(cells.TRIM)
-        if upper:
-            s = s.str.upper()
-        blank = (s.isna() | (s == "")).to_numpy(dtype=bool)
-        codes = np.asarray(s.factorize(use_na_sentinel=False)[0], dtype=np.int64)
-        out = s.to_numpy(dtype=object, na_value=None)
-        out[blank] = None
-        return out, blank, codes
+def _trimmed(arr: pa.Array | pa.ChunkedArray, upper: bool) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Texts trimmed (and upper-cased) by pyarrow: (arrow texts, object array with None for blank, blank mask)."""
+    text = pc.utf8_trim(arr, cells.TRIM)
+    if upper:
+        text = pc.utf8_upper(text)
+    blank = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
+    out = text.to_numpy(zero_copy_only=False).astype(object, copy=False)
+    out[blank] = None
+    return text, out, blank
+
+
+def _texts(series: pd.Series, upper: bool, codes_needed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(trimmed text per row with None for blank, blank mask, codes equal for equal texts).
+
+    A household column (codes needed) is trimmed once per distinct value. A person column (name, 证件号码) is
+    nearly all distinct: it is trimmed over the whole column and gets no codes (an empty array)."""
+    arr = _arrow(series)
+    if arr is not None and not codes_needed:
+        _, out, blank = _trimmed(arr, upper)
+        return out, blank, np.zeros(0, dtype=np.int64)
+    if arr is not None:
+        raw_codes, dictionary = _encode(arr)
+        text, texts, blank_u = _trimmed(dictionary, upper)
+        # codes of the trimmed texts; blank and missing cells (raw code -1, the last slot) share one code
+        text_codes = np.append(
+            np.where(blank_u, len(texts), _encode(pa.chunked_array([text]))[0]), len(texts)
+        )
+        lookup = np.empty(len(texts) + 1, dtype=object)  # the last slot: a missing cell (raw code -1)
+        lookup[:-1] = texts
+        return lookup[raw_codes], np.append(blank_u, True)[raw_codes], text_codes[raw_codes]
     raw_codes, uniques = _factorize(series)
-    return _texts_by_value(raw_codes, uniques, upper)
-
-
-def _texts_by_value(
-    raw_codes: np.ndarray, uniques: np.ndarray, upper: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    texts = [cells.as_text(u) for u in uniques]
-    lookup = np.array([(t.upper() if upper else t) or None for t in texts] + [None], dtype=object)
+    words = [cells.as_text(u) for u in uniques]
+    lookup = np.array([(t.upper() if upper else t) or None for t in words] + [None], dtype=object)
     text_codes = np.asarray(pd.factorize(lookup, use_na_sentinel=False)[0], dtype=np.int64)
     return (
         lookup[raw_codes],
@@ -107,7 +136,8 @@ _BLANK_VALUE = {"date": NO_DATE, "month": NO_DATE, "money": NO_MONEY, "int": 0}
 def parse_column(col: Column, series: pd.Series, problems: Problems) -> Parsed:
     n = len(series)
     if col.kind in ("text", "id"):
-        values, blank, codes = _texts(series, upper=col.kind == "id" or col.alias == "disability_cert")
+        upper = col.kind == "id" or col.alias == "disability_cert"
+        values, blank, codes = _texts(series, upper, codes_needed=col.level == "H")
         return Parsed(values, np.ones(n, dtype=bool), blank, codes)
     raw_codes, uniques = _factorize(series)
     parse = _kind_parser(col)

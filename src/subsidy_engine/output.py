@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from .errors import OutputError
 from .payments import PAYMENT_COLUMNS
@@ -28,22 +29,37 @@ FORMATS = ("csv", "xlsx", "parquet")
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    """A column as pyarrow strings: zero-copy for a pandas `str` column, converted otherwise."""
+    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "__arrow_array__"):
+        arr = values.array.__arrow_array__()
+        return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+    if values.dtype != object:
+        values = values.astype(str)
+    return pa.chunked_array([pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)])
+
+
+def _has_structural(column: pa.ChunkedArray) -> bool:
+    """Whether any value holds a comma, quote or line break: a byte search over the value buffers (a buffer
+    shared with a slice may answer yes for a value outside it; that only sends the frame the careful way)."""
+    for chunk in column.chunks:
+        data = chunk.buffers()[2] if chunk.null_count < len(chunk) else None
+        if data is not None:
+            raw = data.to_pybytes()
+            if any(raw.find(ch) >= 0 for ch in (b",", b'"', b"\r", b"\n")):
+                return True
+    return False
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8, no BOM, `\n`, fields quoted only where needed (the bytes of pandas' minimal quoting).
 
     pyarrow writes the common case (no value holds a comma, quote or line break) an order of magnitude faster;
     a frame with such a value is written by pandas."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    columns = []
-    for c in frame.columns:
-        values = frame[c]
-        if values.dtype != object or not isinstance(values.dtype, object):
-            values = values.astype(str)
-        columns.append(pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True))
-    structural = any(pc.any(pc.match_substring_regex(col, r'[",\r\n]')).as_py() for col in columns)
+    columns = [_arrow_text(frame[c]) for c in frame.columns]
+    structural = any(_has_structural(col) for col in columns)
     if structural or any(ch in h for h in map(str, frame.columns) for ch in ',"\r\n'):
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         return

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .cells import month_text
 from .rulebook import Rulebook
 
 PAYMENT_COLUMNS = ["发放月份", "项目", "规则", "户编号", "证件号码", "姓名", "乡镇", "行政村", "金额", "依据"]
 SORT_KEY = ["发放月份", "项目", "户编号", "证件号码", "规则"]
+
+
+PERSON_TEXT = {
+    "户编号": "household_id",
+    "证件号码": "id_number",
+    "姓名": "name",
+    "乡镇": "town",
+    "行政村": "village",
+}
 
 
 def yuan(fen: np.ndarray | pd.Series) -> np.ndarray:
@@ -26,55 +37,62 @@ def fen_text(fen: int) -> str:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
-def text_rank(values: np.ndarray) -> np.ndarray:
+def text_rank(values: np.ndarray | pa.Array) -> np.ndarray:
     """Dense ranks of strings in code-point order (UTF-8 byte order), computed by pyarrow."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
-    arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
+    arr = (
+        values
+        if isinstance(values, pa.Array)
+        else pa.array(np.asarray(values, dtype=object), type=pa.string())
+    )
     return np.asarray(pc.rank(arr, sort_keys="ascending", tiebreaker="dense"), dtype=np.int64)
 
 
+def _strings(values: np.ndarray | list[str]) -> pa.Array:
+    return pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
+
+
+def _column(dictionary: pa.Array, codes: np.ndarray) -> pd.Series:
+    """A text column as pandas `str` backed by pyarrow, built by taking from the distinct values."""
+    return pd.Series(pc.take(dictionary, pa.array(codes)).to_pandas(), copy=False)
+
+
 def payments_frame(lines: pd.DataFrame, persons: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
-    """The payment list, sorted by 发放月份, 项目, 户编号, 证件号码, 规则 compared as text."""
+    """The payment list, sorted by 发放月份, 项目, 户编号, 证件号码, 规则 compared as text.
+
+    Every text is converted once per distinct value (person, rule, month, amount), never once per line; the
+    columns are pyarrow strings, so the CSV writer takes them as they are."""
     refs = {r.id: r.reference for p in rulebook.programs for r in p.rules}
     pos = lines["pos"].to_numpy(dtype=np.int64)
     months = lines["month"].to_numpy(dtype=np.int64)  # YYYY-MM sorts as text the way it sorts as a number
-    programs = lines["program"].to_numpy(dtype=object)
-    rules = lines["rule"].to_numpy(dtype=object)
-    hh = persons["household_id"].to_numpy(dtype=object)
-    ids = persons["id_number"].to_numpy(dtype=object)
-    program_rank = {p: i for i, p in enumerate(sorted(set(programs)))}
-    rule_rank = {r: i for i, r in enumerate(sorted(set(rules)))}
-    paid, at = np.unique(pos, return_inverse=True)  # rank only the persons who have a line
+    program_codes, programs = pd.factorize(lines["program"].to_numpy(dtype=object))
+    rule_codes, rules = pd.factorize(lines["rule"].to_numpy(dtype=object))
+    program_rank = text_rank(np.asarray(programs, dtype=object))[program_codes]
+    rule_rank = text_rank(np.asarray(rules, dtype=object))[rule_codes]
+    paid, at = np.unique(pos, return_inverse=True)  # convert and rank only the persons who have a line
+    person = {c: _strings(persons[alias].to_numpy(dtype=object)[paid]) for c, alias in PERSON_TEXT.items()}
     order = np.lexsort(
-        (
-            np.array([rule_rank[r] for r in rules], dtype=np.int64),
-            text_rank(ids[paid])[at],
-            text_rank(hh[paid])[at],
-            np.array([program_rank[p] for p in programs], dtype=np.int64),
-            months,
-        )
+        (rule_rank, text_rank(person["证件号码"])[at], text_rank(person["户编号"])[at], program_rank, months)
     )
-    pos, months, programs, rules = pos[order], months[order], programs[order], rules[order]
+    at, months = at[order], months[order]
+    program_codes, rule_codes = program_codes[order], rule_codes[order]
     fen = lines["amount"].to_numpy(dtype=np.int64)[order]
-    month_labels = {m: month_text(int(m)) for m in np.unique(months)}
+    month_values, month_codes = np.unique(months, return_inverse=True)
+    fen_values, fen_codes = np.unique(fen, return_inverse=True)
     frame = pd.DataFrame(
         {
-            "发放月份": np.array([month_labels[m] for m in months], dtype=object),
-            "项目": programs,
-            "规则": rules,
-            "户编号": hh[pos],
-            "证件号码": ids[pos],
-            "姓名": persons["name"].to_numpy(dtype=object)[pos],
-            "乡镇": persons["town"].to_numpy(dtype=object)[pos],
-            "行政村": persons["village"].to_numpy(dtype=object)[pos],
-            "金额": yuan(fen),
-            "依据": np.array([refs[r] for r in rules], dtype=object),
-        },
-        dtype=object,
+            "发放月份": _column(_strings([month_text(int(m)) for m in month_values]), month_codes),
+            "项目": _column(_strings(programs), program_codes),
+            "规则": _column(_strings(rules), rule_codes),
+            "户编号": _column(person["户编号"], at),
+            "证件号码": _column(person["证件号码"], at),
+            "姓名": _column(person["姓名"], at),
+            "乡镇": _column(person["乡镇"], at),
+            "行政村": _column(person["行政村"], at),
+            "金额": _column(_strings([fen_text(int(f)) for f in fen_values]), fen_codes),
+            "依据": _column(_strings([refs[r] for r in rules]), rule_codes),
+        }
     )
     frame["_fen"] = fen
     return frame

@@ -8,10 +8,14 @@ counts distinct 证件号码 over all lines. A blank 规则 / 乡镇 / 行政村
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .payments import amounts_fen, yuan
 from .rulebook import Rulebook
@@ -31,13 +35,36 @@ def assumed_by_rule(rulebook: Rulebook, lines: pd.DataFrame) -> dict[tuple[str, 
     return out
 
 
-def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(integer code per line, the distinct texts): pyarrow's hash for a `str` column, pandas' otherwise."""
+    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "__arrow_array__"):
+        encoded = pc.dictionary_encode(pa.chunked_array(values.array.__arrow_array__()).combine_chunks())
+        return (
+            encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+            encoded.dictionary.to_numpy(zero_copy_only=False).astype(object),
+        )
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_inverse=True) for integers, by pandas' hash table and a sort of the uniques."""
+    codes, uniques = pd.factorize(values)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.asarray(uniques)[order], rank[codes]
+
+
+def _pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Codes of the (a, b) pairs and the pairs themselves, via integer codes of each side (fast)."""
-    a_codes, a_uniques = pd.factorize(a)
-    b_codes, b_uniques = pd.factorize(b)
-    codes, combined = pd.factorize(a_codes.astype(np.int64) * max(len(b_uniques), 1) + b_codes)
+    a_codes, a_uniques = _codes(a)
+    b_codes, b_uniques = _codes(b)
     width = max(len(b_uniques), 1)
-    return codes, [(str(a_uniques[c // width]), str(b_uniques[c % width])) for c in combined]
+    codes, combined = pd.factorize(a_codes * width + b_codes)
+    return np.asarray(codes, dtype=np.int64), [
+        (str(a_uniques[c // width]), str(b_uniques[c % width])) for c in combined
+    ]
 
 
 def totals_frame(
@@ -46,46 +73,59 @@ def totals_frame(
     """Rows in rulebook order: each program overall, by place, then each of its rules overall and by place;
     last the grand total overall and by place. Grouping runs on integer codes of the texts."""
     household_programs = [p.id for p in rulebook.programs if p.entity == "household"]
-    program = payments["项目"].to_numpy(dtype=object)
-    rule = payments["规则"].to_numpy(dtype=object)
-    ids = payments["证件号码"].to_numpy(dtype=object)
-    who = np.where(np.isin(program, household_programs), payments["户编号"].to_numpy(dtype=object), ids)
-    rule_codes, rules_of = _pairs(program, rule)
-    place_codes, places_of = _pairs(
-        payments["乡镇"].to_numpy(dtype=object), payments["行政村"].to_numpy(dtype=object)
-    )
-    frame = pd.DataFrame(
-        {
-            "prog": [rules_of[c][0] for c in rule_codes] if len(rule_codes) else [],
-            "r": rule_codes,
-            "pl": place_codes,
-            "who": pd.factorize(who)[0],
-            "id": pd.factorize(ids)[0],
-            "fen": amounts_fen(payments),
-        }
-    )
+    rule_codes, rules_of = _pairs(payments["项目"], payments["规则"])
+    place_codes, places_of = _pairs(payments["乡镇"], payments["行政村"])
+    id_codes, _ = _codes(payments["证件号码"])
+    hh_codes, _ = _codes(payments["户编号"])
+    program_of_rule = np.array([p for p, _ in rules_of], dtype=object)
+    program_codes, program_names = pd.factorize(program_of_rule)
+    by_household = np.isin(program_of_rule, household_programs)[rule_codes]
+    # 人数 counts households for a household program, persons otherwise: two code spaces that cannot meet
+    who = np.where(by_household, hh_codes, id_codes + (int(hh_codes.max()) + 1 if len(hh_codes) else 0))
+    fen = amounts_fen(payments)
+    cols = {
+        "prog": np.asarray(program_codes, dtype=np.int64)[rule_codes],
+        "r": rule_codes,
+        "pl": place_codes,
+        "who": who,
+        "id": id_codes,
+    }
+    label: dict[str, Callable[[int], object]] = {"prog": lambda c: str(program_names[c]), "r": int, "pl": int}
+
+    @functools.cache
+    def flags_of(rule_set: tuple[int, ...]) -> str:
+        return "; ".join(sorted(set().union(*(assumed.get(rules_of[r], set()) for r in rule_set))))
+
+    def flags(rule_set: np.ndarray) -> str:
+        return flags_of(tuple(sorted(rule_set.tolist())))
 
     def block(keys: list[str], count: str = "who") -> dict[tuple[Any, ...], tuple[int, int, int, str]]:
-        if len(frame) == 0:
+        """人数, 人次, 金额 (integer fen, summed exactly) and assumed values per group of `keys`."""
+        if len(fen) == 0:
             return {}
         if not keys:
-            flags = set().union(*(assumed.get(rules_of[r], set()) for r in np.unique(frame["r"])))
-            return {
-                (): (
-                    int(frame[count].nunique()),
-                    len(frame),
-                    int(frame["fen"].sum()),
-                    "; ".join(sorted(flags)),
-                )
-            }
-        agg = frame.groupby(keys, sort=False).agg(n=(count, "nunique"), c=("fen", "size"), s=("fen", "sum"))
-        used: dict[tuple[object, ...], set[str]] = {}
-        for combo in frame[[*keys, "r"]].drop_duplicates().itertuples(index=False, name=None):
-            used.setdefault(tuple(combo[:-1]), set()).update(assumed.get(rules_of[combo[-1]], set()))
+            return {(): (len(pd.unique(cols[count])), len(fen), int(fen.sum()), flags(pd.unique(rule_codes)))}
+        widths = [int(cols[k].max()) + 1 for k in keys]
+        group = np.zeros(len(fen), dtype=np.int64)
+        for k, w in zip(keys, widths, strict=True):
+            group = group * w + cols[k]
+        groups, at = _sorted_codes(group)
+        lines = np.bincount(at, minlength=len(groups))
+        order = np.argsort(at, kind="stable")
+        sums = np.add.reduceat(fen[order], np.r_[0, np.cumsum(lines)[:-1]])
+        w_count = int(cols[count].max()) + 1
+        distinct = np.bincount(pd.unique(at * w_count + cols[count]) // w_count, minlength=len(groups))
+        w_rule = len(rules_of)
+        group_rules = np.sort(pd.unique(at * w_rule + rule_codes))
+        starts = np.searchsorted(group_rules // w_rule, np.arange(len(groups) + 1))
         out = {}
-        for k, n, c, s in zip(agg.index, agg["n"], agg["c"], agg["s"], strict=True):
-            key = k if isinstance(k, tuple) else (k,)
-            out[key] = (int(n), int(c), int(s), "; ".join(sorted(used.get(key, set()))))
+        for i, g in enumerate(groups.tolist()):
+            key = []
+            for k, w in zip(reversed(keys), reversed(widths), strict=True):
+                g, c = divmod(g, w)
+                key.append(label[k](c))
+            rule_set = group_rules[starts[i] : starts[i + 1]] % w_rule
+            out[tuple(reversed(key))] = (int(distinct[i]), int(lines[i]), int(sums[i]), flags(rule_set))
         return out
 
     def by_place(
