@@ -155,16 +155,15 @@ def _dibao_findings(run: RunResult, paid: pd.DataFrame | None) -> list[Finding]:
     hits: dict[tuple[str, int], list[tuple[str, str]]] = {}  # (code, head pos) -> [(month, detail)]
     for y, m in run.period.months:
         ctx = engine.context(base, dt.date(y, m, 1))
-        f = ctx.facts
         month = f"{y:04d}-{m:02d}"
-        in_period = f["dibao_in_period"].to_numpy()
-        vehicle = f["owns_vehicle"].to_numpy()
-        payroll_person = f["alive"].to_numpy() & f["public_payroll"].to_numpy()
+        in_period = ctx.col("dibao_in_period")
+        vehicle = ctx.col("owns_vehicle")
+        payroll_person = ctx.col("alive") & ctx.col("public_payroll")
         payroll_hh = (
             np.bincount(base.household[payroll_person], minlength=base.n_households)[base.household] > 0
         )
-        income = f["income_per_capita_month"].to_numpy()
-        area = f["dibao_area"].to_numpy()
+        income = ctx.col("income_per_capita_month")
+        area = ctx.col("dibao_area")
         std_table = ctx.params.get("dibao_standard")
         standard = (
             np.array([std_table.get(a, 0) for a in areas] + [0], dtype=np.int64)[area]

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import cells
+from .arrays import arrow_of, text_codes
 from .schema import Column
 
 NO_DATE = np.iinfo(np.int64).max  # a blank date/month: never (death, risk end, certificate end, 低保 end)
@@ -50,14 +51,6 @@ class Parsed:
     enum_codes: np.ndarray | None = None  # int8 index into Column.values, -1 = blank or error
 
 
-def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
-    """The pyarrow strings behind a pandas `str` column (zero-copy), or None for an object column."""
-    if isinstance(series.dtype, pd.StringDtype) and hasattr(series.array, "__arrow_array__"):
-        arr = series.array.__arrow_array__()
-        return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
-    return None
-
-
 def _encode(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """pyarrow's hash kernel: (code per row, -1 for a missing cell; the distinct values as an arrow array)."""
     if len(arr) == 0:
@@ -69,12 +62,7 @@ def _encode(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
 
 def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(code per row, -1 for a missing cell; the distinct values as Python objects)."""
-    arr = _arrow(series)
-    if arr is None:
-        codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-        return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
-    codes, dictionary = _encode(arr)
-    return codes, dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
+    return text_codes(series)
 
 
 def _trimmed(arr: pa.Array | pa.ChunkedArray, upper: bool) -> tuple[pa.Array, np.ndarray, np.ndarray]:
@@ -93,7 +81,7 @@ def _texts(series: pd.Series, upper: bool, codes_needed: bool) -> tuple[np.ndarr
 
     A household column (codes needed) is trimmed once per distinct value. A person column (name, 证件号码) is
     nearly all distinct: it is trimmed over the whole column and gets no codes (an empty array)."""
-    arr = _arrow(series)
+    arr = arrow_of(series)
     if arr is not None and not codes_needed:
         _, out, blank = _trimmed(arr, upper)
         return out, blank, np.zeros(0, dtype=np.int64)

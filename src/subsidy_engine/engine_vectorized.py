@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import expr as E
 from . import typecheck as T
 from .errors import EvaluationError
-from .facts import FIELDS, Base, base_facts, facts_at
+from .facts import FIELDS, Base, base_facts, facts_arrays
 from .periods import Period, reference_dates
 from .rulebook import Program, Rulebook
 
@@ -29,13 +31,17 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass
 class Ctx:
-    facts: pd.DataFrame
+    facts: dict[str, np.ndarray]  # fact and definition columns at one reference date
     params: dict[str, int | dict[str, int]]
     household: np.ndarray
     n_households: int
 
+    @property
+    def n(self) -> int:
+        return len(self.household)
+
     def col(self, name: str) -> np.ndarray:
-        return self.facts[name].to_numpy()
+        return self.facts[name]
 
 
 Compiled = Callable[[Ctx], Any]
@@ -87,7 +93,17 @@ class Compiler:
             item = self.compile(node.item)
             lits = [self.literal(v, t) for v in node.values]
             neg = node.negated
-            return lambda c: np.isin(item(c), lits) != neg
+            if len(lits) > 8:
+                return lambda c: np.isin(item(c), lits) != neg
+
+            def in_list(c: Ctx) -> np.ndarray:
+                values = item(c)
+                hit = np.zeros(np.shape(values), dtype=bool)
+                for lit in lits:  # a few comparisons beat np.isin's sort on a million codes
+                    hit |= values == lit
+                return hit != neg
+
+            return in_list
         if isinstance(node, E.And | E.Or):
             parts = [self.compile(i) for i in node.items]
             is_and = isinstance(node, E.And)
@@ -188,12 +204,12 @@ class VectorizedEngine:
 
     def context(self, base: Base, d: dt.date) -> Ctx:
         ctx = Ctx(
-            facts_at(base, d),
+            facts_arrays(base, d),
             {k: p.fen_at(d) for k, p in self.rulebook.params.items()},
             base.household,
             base.n_households,
         )
-        n = len(ctx.facts)
+        n = ctx.n
         for name, fn in self.definitions:
             ctx.facts[name] = np.broadcast_to(fn(ctx), (n,)).copy()
         return ctx
@@ -202,21 +218,27 @@ class VectorizedEngine:
         self.rulebook.check_period(period)
         base = base_facts(persons)
         plan = self.schedule(period)
-        parts: list[pd.DataFrame] = []
+        parts: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []  # (date, rule, pos, amount)
+        rule_names: list[tuple[str, str]] = []  # (program, rule) per rule index
+        dates = list(plan)
         for i, (d, programs) in enumerate(plan.items()):
             if progress:
                 progress("evaluate", i, len(plan))
             ctx = self.context(base, d)
             for program in programs:
-                parts.append(self.evaluate_program(program, ctx, d))
+                offset = len(rule_names)
+                rule_names += [(program.id, r.id) for r, _, _ in self.rules[program.id]]
+                idx, rule_k, amounts = self.evaluate_program(program, ctx, d)
+                parts.append((i, offset, idx, rule_k, amounts))
         if progress:
             progress("evaluate", len(plan), len(plan))
-        if not parts:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in LINE_COLUMNS})
-        return pd.concat(parts, ignore_index=True)
+        return _lines_frame(parts, rule_names, dates)
 
-    def evaluate_program(self, program: Program, ctx: Ctx, d: dt.date) -> pd.DataFrame:
-        n = len(ctx.facts)
+    def evaluate_program(
+        self, program: Program, ctx: Ctx, d: dt.date
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(person rows, rule index within the program, amount in fen) of the lines this program pays."""
+        n = ctx.n
         entity = ctx.col("is_head") if program.entity == "household" else np.ones(n, dtype=bool)
         idx_parts, rule_parts, amount_parts = [], [], []
         for k, (rule, when, amount) in enumerate(self.rules[program.id]):
@@ -242,14 +264,33 @@ class VectorizedEngine:
             first[1:] = idx[1:] != idx[:-1]
             idx, rule_k, amounts = idx[first], rule_k[first], amounts[first]
         keep = amounts > 0
-        rule_ids = np.array([r.id for r, _, _ in self.rules[program.id]], dtype=object)
-        return pd.DataFrame(
-            {
-                "month": d.year * 12 + d.month - 1,
-                "program": program.id,
-                "rule": rule_ids[rule_k[keep]] if keep.any() else np.array([], dtype=object),
-                "pos": idx[keep],
-                "amount": amounts[keep],
-                "ref_date": d,
-            }
-        )
+        return idx[keep], rule_k[keep], amounts[keep]
+
+
+def _lines_frame(
+    parts: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]],
+    rule_names: list[tuple[str, str]],
+    dates: list[dt.date],
+) -> pd.DataFrame:
+    """One frame of lines (LINE_COLUMNS); texts and dates are taken from their distinct values by code."""
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in LINE_COLUMNS})
+    date_i = np.concatenate([np.full(len(p[2]), p[0], dtype=np.int64) for p in parts])
+    rule_i = np.concatenate([p[1] + p[3] for p in parts])
+    month_of = np.array([d.year * 12 + d.month - 1 for d in dates], dtype=np.int64)
+    date_of = np.empty(len(dates), dtype=object)
+    date_of[:] = dates
+
+    def text(values: list[str]) -> pd.Series:
+        return pd.Series(pc.take(pa.array(values, type=pa.large_string()), pa.array(rule_i)).to_pandas())
+
+    return pd.DataFrame(
+        {
+            "month": month_of[date_i],
+            "program": text([p for p, _ in rule_names]),
+            "rule": text([r for _, r in rule_names]),
+            "pos": np.concatenate([p[2] for p in parts]),
+            "amount": np.concatenate([p[4] for p in parts]),
+            "ref_date": date_of[date_i],
+        }
+    )

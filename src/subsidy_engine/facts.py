@@ -8,6 +8,7 @@ including household aggregates) are added on top by the engine. Enum fields are 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +103,11 @@ class Base:
     household: np.ndarray  # household codes 0..H-1
     n_households: int
 
+    @functools.cached_property
+    def columns(self) -> dict[str, np.ndarray]:
+        """The static columns as numpy arrays, taken out of the frame once."""
+        return {str(c): self.frame[c].to_numpy() for c in self.frame.columns}
+
 
 def _codes(series: pd.Series, allowed: tuple[str, ...]) -> np.ndarray:
     """Enum codes (-1 = blank): the categorical codes validation produced, else looked up value by value."""
@@ -114,11 +120,7 @@ def _codes(series: pd.Series, allowed: tuple[str, ...]) -> np.ndarray:
 def base_facts(persons: pd.DataFrame) -> Base:
     p = persons
     ids = p["id_number"].to_numpy(dtype=object)
-    birth, is_male = idcard.birth_and_sex(ids)
-    bdates = birth.astype("datetime64[D]")
-    by = bdates.astype("datetime64[Y]").astype(np.int64) + 1970
-    bm = bdates.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    bd = (bdates - bdates.astype("datetime64[M]")).astype(np.int64) + 1
+    birth, by, birth_md, is_male = idcard.birth_parts(ids)
     cert = p["disability_cert"].to_numpy(dtype=object)
     holders = np.flatnonzero(~pd.isna(cert))
     has_cert = np.zeros(len(cert), dtype=bool)
@@ -159,7 +161,7 @@ def base_facts(persons: pd.DataFrame) -> Base:
         frame=static,
         birth=birth,
         birth_y=by,
-        birth_md=bm * 100 + bd,
+        birth_md=birth_md,
         died=p["died_on"].to_numpy(dtype=np.int64),
         risk_end=np.where(static["monitor_type"].to_numpy() >= 0, risk_end, np.int64(-1)),
         cert_end=np.where(has_cert, p["disability_cert_valid_to"].to_numpy(dtype=np.int64), np.int64(-1)),
@@ -172,11 +174,11 @@ def base_facts(persons: pd.DataFrame) -> Base:
     )
 
 
-def facts_at(base: Base, d: dt.date) -> pd.DataFrame:
-    """The fact table at reference date d (definitions are added by the engine)."""
+def facts_arrays(base: Base, d: dt.date) -> dict[str, np.ndarray]:
+    """The fact columns at reference date d as numpy arrays (definitions are added by the engine)."""
     day = cells.day_number(d)
     month = cells.month_number(d.year, d.month)
-    f = base.frame.copy(deep=False)
+    f = dict(base.columns)
     f["alive"] = (base.birth <= day) & (base.died >= day)
     before_birthday = (d.month * 100 + d.day) < base.birth_md
     f["age"] = d.year - base.birth_y - before_birthday.astype(np.int64)
@@ -184,3 +186,8 @@ def facts_at(base: Base, d: dt.date) -> pd.DataFrame:
     f["cert_valid"] = base.cert_end >= day
     f["dibao_in_period"] = (base.dibao_from <= month) & (month <= base.dibao_to)
     return f
+
+
+def facts_at(base: Base, d: dt.date) -> pd.DataFrame:
+    """The fact table at reference date d, as a frame (definitions are added by the engine)."""
+    return pd.DataFrame(facts_arrays(base, d), copy=False)

@@ -90,23 +90,40 @@ def birth_day_numbers(numbers: np.ndarray) -> np.ndarray:
     return _birth_days(_digit_matrix(numbers)[1])
 
 
-def _birth_days(m: np.ndarray) -> np.ndarray:
+def _ymd(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(year, month, day) of the birth dates in a k×18 character matrix."""
     d = [m[:, i].astype(np.int64) - ord("0") for i in range(6, 14)]
-    year = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]
-    month = d[4] * 10 + d[5]
-    day = d[6] * 10 + d[7]
-    months = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype(
-        "timedelta64[M]"
-    )
-    return months.astype("datetime64[D]").astype(np.int64) + day - 1
+    return d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], d[4] * 10 + d[5], d[6] * 10 + d[7]
+
+
+def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates, in integer arithmetic (H. Hinnant's algorithm)."""
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _birth_days(m: np.ndarray) -> np.ndarray:
+    return days_from_civil(*_ymd(m))
 
 
 def birth_and_sex(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(birth day numbers, male?) of valid, normalized numbers, from one pass over the characters."""
+    day_numbers, _, _, is_male = birth_parts(numbers)
+    return day_numbers, is_male
+
+
+def birth_parts(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(birth day numbers, birth year, birth month * 100 + day, male?) of valid, normalized numbers."""
     if len(numbers) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros(0, dtype=bool)
     _, m = _digit_matrix(numbers)
-    return _birth_days(m), (m[:, 16].astype(np.int64) - ord("0")) % 2 == 1
+    year, month, day = _ymd(m)
+    return days_from_civil(year, month, day), year, month * 100 + day, (m[:, 16] - ord("0")) % 2 == 1
 
 
 def male(numbers: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from .arrays import arrow_of
 from .errors import OutputError
 from .payments import PAYMENT_COLUMNS
 from .pipeline import RunResult
@@ -31,9 +32,9 @@ FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 def _arrow_text(values: pd.Series) -> pa.ChunkedArray:
     """A column as pyarrow strings: zero-copy for a pandas `str` column, converted otherwise."""
-    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "__arrow_array__"):
-        arr = values.array.__arrow_array__()
-        return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+    arr = arrow_of(values)
+    if arr is not None:
+        return arr
     if values.dtype != object:
         values = values.astype(str)
     return pa.chunked_array([pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)])

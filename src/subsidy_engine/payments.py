@@ -7,6 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrays import sorted_codes
 from .cells import month_text
 from .rulebook import Rulebook
 
@@ -28,7 +29,7 @@ def yuan(fen: np.ndarray | pd.Series) -> np.ndarray:
     f = np.asarray(fen, dtype=np.int64)
     if len(f) == 0:
         return np.array([], dtype=object)
-    values, inverse = np.unique(f, return_inverse=True)
+    values, inverse = sorted_codes(f)
     return np.array([fen_text(int(v)) for v in values], dtype=object)[inverse]
 
 
@@ -70,7 +71,7 @@ def payments_frame(lines: pd.DataFrame, persons: pd.DataFrame, rulebook: Ruleboo
     rule_codes, rules = pd.factorize(lines["rule"].to_numpy(dtype=object))
     program_rank = text_rank(np.asarray(programs, dtype=object))[program_codes]
     rule_rank = text_rank(np.asarray(rules, dtype=object))[rule_codes]
-    paid, at = np.unique(pos, return_inverse=True)  # convert and rank only the persons who have a line
+    paid, at = sorted_codes(pos)  # convert and rank only the persons who have a line
     person = {c: _strings(persons[alias].to_numpy(dtype=object)[paid]) for c, alias in PERSON_TEXT.items()}
     order = np.lexsort(
         (rule_rank, text_rank(person["证件号码"])[at], text_rank(person["户编号"])[at], program_rank, months)
@@ -78,8 +79,8 @@ def payments_frame(lines: pd.DataFrame, persons: pd.DataFrame, rulebook: Ruleboo
     at, months = at[order], months[order]
     program_codes, rule_codes = program_codes[order], rule_codes[order]
     fen = lines["amount"].to_numpy(dtype=np.int64)[order]
-    month_values, month_codes = np.unique(months, return_inverse=True)
-    fen_values, fen_codes = np.unique(fen, return_inverse=True)
+    month_values, month_codes = sorted_codes(months)
+    fen_values, fen_codes = sorted_codes(fen)
     frame = pd.DataFrame(
         {
             "发放月份": _column(_strings([month_text(int(m)) for m in month_values]), month_codes),

@@ -154,7 +154,7 @@ def _read_csv_arrow(data: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray] |
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
+                column_types={n: pa.large_string() for n in names},  # what pandas `str` holds: no copy
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),

@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
+from .arrays import sorted_codes, text_codes
 from .payments import amounts_fen, yuan
 from .rulebook import Rulebook
 
@@ -35,31 +34,10 @@ def assumed_by_rule(rulebook: Rulebook, lines: pd.DataFrame) -> dict[tuple[str, 
     return out
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(integer code per line, the distinct texts): pyarrow's hash for a `str` column, pandas' otherwise."""
-    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "__arrow_array__"):
-        encoded = pc.dictionary_encode(pa.chunked_array(values.array.__arrow_array__()).combine_chunks())
-        return (
-            encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
-            encoded.dictionary.to_numpy(zero_copy_only=False).astype(object),
-        )
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
-    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
-
-
-def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique(values, return_inverse=True) for integers, by pandas' hash table and a sort of the uniques."""
-    codes, uniques = pd.factorize(values)
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return np.asarray(uniques)[order], rank[codes]
-
-
 def _pairs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Codes of the (a, b) pairs and the pairs themselves, via integer codes of each side (fast)."""
-    a_codes, a_uniques = _codes(a)
-    b_codes, b_uniques = _codes(b)
+    a_codes, a_uniques = text_codes(a)
+    b_codes, b_uniques = text_codes(b)
     width = max(len(b_uniques), 1)
     codes, combined = pd.factorize(a_codes * width + b_codes)
     return np.asarray(codes, dtype=np.int64), [
@@ -75,8 +53,8 @@ def totals_frame(
     household_programs = [p.id for p in rulebook.programs if p.entity == "household"]
     rule_codes, rules_of = _pairs(payments["项目"], payments["规则"])
     place_codes, places_of = _pairs(payments["乡镇"], payments["行政村"])
-    id_codes, _ = _codes(payments["证件号码"])
-    hh_codes, _ = _codes(payments["户编号"])
+    id_codes, _ = text_codes(payments["证件号码"])
+    hh_codes, _ = text_codes(payments["户编号"])
     program_of_rule = np.array([p for p, _ in rules_of], dtype=object)
     program_codes, program_names = pd.factorize(program_of_rule)
     by_household = np.isin(program_of_rule, household_programs)[rule_codes]
@@ -109,7 +87,7 @@ def totals_frame(
         group = np.zeros(len(fen), dtype=np.int64)
         for k, w in zip(keys, widths, strict=True):
             group = group * w + cols[k]
-        groups, at = _sorted_codes(group)
+        groups, at = sorted_codes(group)
         lines = np.bincount(at, minlength=len(groups))
         order = np.argsort(at, kind="stable")
         sums = np.add.reduceat(fen[order], np.r_[0, np.cumsum(lines)[:-1]])

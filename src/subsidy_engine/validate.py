@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import cells, checks
+from .arrays import count_distinct
 from .columns import NO_DATE, NO_MONEY, Parsed, Problems, parse_column
 from .roster import EXTRA, ROW, RawRoster
 from .schema import BY_ALIAS, COLUMNS
@@ -135,8 +136,8 @@ def validate(raw: RawRoster) -> Validated:
         rejects=rejects,
         rows_read=n,
         rows_rejected=int(bad_hh.sum()),
-        households_accepted=len(np.unique(hh_codes[accepted])),
-        households_rejected=len(np.unique(hh_codes[bad_hh & ~cols["household_id"].blank]))
+        households_accepted=count_distinct(hh_codes[accepted]),
+        households_rejected=count_distinct(hh_codes[bad_hh & ~cols["household_id"].blank])
         + int((bad_hh & cols["household_id"].blank).any()),
     )
 
