@@ -7,15 +7,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import cells, idcard
 from .columns import NO_DATE, NO_MONEY, Parsed, Problems
 from .schema import HOUSEHOLD_COLUMNS, Column
 
 
-def check_ids(ids: np.ndarray, ok: dict[str, np.ndarray], problems: Problems) -> None:
-    present = np.flatnonzero(~pd.isna(ids))
-    valid = idcard.check_ids(ids[present])
+def _present(ids: np.ndarray, arrow: pa.ChunkedArray | None, mask: np.ndarray) -> idcard.Numbers:
+    """The numbers at `mask`, as pyarrow strings when validation kept them (no conversion), else objects."""
+    return pc.filter(arrow, pa.array(mask)) if arrow is not None else ids[mask]
+
+
+def check_ids(
+    ids: np.ndarray, ok: dict[str, np.ndarray], problems: Problems, arrow: pa.ChunkedArray | None = None
+) -> None:
+    present_mask = ~pd.isna(ids)
+    present = np.flatnonzero(present_mask)
+    valid = idcard.check_ids(_present(ids, arrow, present_mask))
     for pos in present[~valid]:
         code_msg = idcard.id_problem(ids[pos])
         if code_msg is not None:
@@ -23,12 +33,20 @@ def check_ids(ids: np.ndarray, ok: dict[str, np.ndarray], problems: Problems) ->
             ok["id_number"][pos] = False
 
 
-def check_duplicates(ids: np.ndarray, rows: np.ndarray, problems: Problems) -> None:
-    s = pd.Series(ids, dtype=object)
-    dup = s.duplicated(keep=False) & s.notna()
+def check_duplicates(
+    ids: np.ndarray, rows: np.ndarray, problems: Problems, arrow: pa.ChunkedArray | None = None
+) -> None:
+    present = ~pd.isna(ids)
+    if arrow is not None:  # pyarrow's hash over the texts, then counts per distinct number
+        encoded = pc.dictionary_encode(arrow.combine_chunks())
+        codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()  # a missing cell: own code
+        dup = (np.bincount(codes)[codes] > 1) & present
+    else:
+        s = pd.Series(ids, dtype=object)
+        dup = (s.duplicated(keep=False) & s.notna()).to_numpy()
     if not dup.any():
         return
-    groups = pd.Series(np.flatnonzero(dup.to_numpy())).groupby(s[dup].to_numpy())
+    groups = pd.Series(np.flatnonzero(dup)).groupby(ids[dup])
     for _, positions in groups:
         pos_list = positions.tolist()
         for pos in pos_list:
@@ -37,7 +55,11 @@ def check_duplicates(ids: np.ndarray, rows: np.ndarray, problems: Problems) -> N
 
 
 def check_rows(
-    p: dict[str, np.ndarray], ok: dict[str, np.ndarray], ids: np.ndarray, problems: Problems
+    p: dict[str, np.ndarray],
+    ok: dict[str, np.ndarray],
+    ids: np.ndarray,
+    problems: Problems,
+    arrow: pa.ChunkedArray | None = None,
 ) -> None:
     n = len(ids)
     area_set = ~pd.isna(p["dibao_area"]) & ok["dibao_area"]
@@ -89,7 +111,7 @@ def check_rows(
     valid_id = ~pd.isna(ids) & ok["id_number"]
     births = np.full(n, NO_DATE, dtype=np.int64)
     if valid_id.any():
-        births[valid_id] = idcard.birth_day_numbers(ids[valid_id])
+        births[valid_id] = idcard.birth_day_numbers(_present(ids, arrow, valid_id))
     died = p["died_on"]
     for pos in np.flatnonzero(valid_id & (died != NO_DATE) & (died < births) & ok["died_on"]):
         problems.add(

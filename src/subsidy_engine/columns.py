@@ -49,6 +49,7 @@ class Parsed:
         np.ndarray
     )  # the same code for rows with the same parsed value (household columns; empty for person text)
     enum_codes: np.ndarray | None = None  # int8 index into Column.values, -1 = blank or error
+    arrow: pa.ChunkedArray | None = None  # person text columns: the trimmed texts as pyarrow strings
 
 
 def _encode(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
@@ -76,15 +77,18 @@ def _trimmed(arr: pa.Array | pa.ChunkedArray, upper: bool) -> tuple[pa.Array, np
     return text, out, blank
 
 
-def _texts(series: pd.Series, upper: bool, codes_needed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(trimmed text per row with None for blank, blank mask, codes equal for equal texts).
+def _texts(
+    series: pd.Series, upper: bool, codes_needed: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.ChunkedArray | None]:
+    """(trimmed text per row with None for blank, blank mask, codes equal for equal texts, the trimmed texts
+    as pyarrow strings for a person column).
 
     A household column (codes needed) is trimmed once per distinct value. A person column (name, 证件号码) is
     nearly all distinct: it is trimmed over the whole column and gets no codes (an empty array)."""
     arr = arrow_of(series)
     if arr is not None and not codes_needed:
-        _, out, blank = _trimmed(arr, upper)
-        return out, blank, np.zeros(0, dtype=np.int64)
+        text, out, blank = _trimmed(arr, upper)
+        return out, blank, np.zeros(0, dtype=np.int64), text
     if arr is not None:
         raw_codes, dictionary = _encode(arr)
         text, texts, blank_u = _trimmed(dictionary, upper)
@@ -94,7 +98,7 @@ def _texts(series: pd.Series, upper: bool, codes_needed: bool) -> tuple[np.ndarr
         )
         lookup = np.empty(len(texts) + 1, dtype=object)  # the last slot: a missing cell (raw code -1)
         lookup[:-1] = texts
-        return lookup[raw_codes], np.append(blank_u, True)[raw_codes], text_codes[raw_codes]
+        return lookup[raw_codes], np.append(blank_u, True)[raw_codes], text_codes[raw_codes], None
     raw_codes, uniques = _factorize(series)
     words = [cells.as_text(u) for u in uniques]
     lookup = np.array([(t.upper() if upper else t) or None for t in words] + [None], dtype=object)
@@ -103,6 +107,7 @@ def _texts(series: pd.Series, upper: bool, codes_needed: bool) -> tuple[np.ndarr
         lookup[raw_codes],
         np.array([v is None for v in lookup], dtype=bool)[raw_codes],
         text_codes[raw_codes],
+        None,
     )
 
 
@@ -125,8 +130,8 @@ def parse_column(col: Column, series: pd.Series, problems: Problems) -> Parsed:
     n = len(series)
     if col.kind in ("text", "id"):
         upper = col.kind == "id" or col.alias == "disability_cert"
-        values, blank, codes = _texts(series, upper, codes_needed=col.level == "H")
-        return Parsed(values, np.ones(n, dtype=bool), blank, codes)
+        values, blank, codes, text = _texts(series, upper, codes_needed=col.level == "H")
+        return Parsed(values, np.ones(n, dtype=bool), blank, codes, arrow=text)
     raw_codes, uniques = _factorize(series)
     parse = _kind_parser(col)
     blank_value: object = col.default if col.kind == "bool" else _BLANK_VALUE.get(col.kind)

@@ -7,8 +7,14 @@ Birth date is digits 7–14, sex is the parity of digit 17 (odd = male).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Numbers = Union[np.ndarray, "pa.Array", "pa.ChunkedArray"]  # normalized numbers: objects or pyarrow strings
 
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 CHECK_CHARS = "10X98765432"
@@ -35,12 +41,16 @@ def id_problem(number: str) -> tuple[str, str] | None:
     return None
 
 
-def _digit_matrix(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _digit_matrix(numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:
     """(rows that are 18 ASCII characters, their k×18 uint8 matrix of character codes), via pyarrow."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(np.asarray(numbers, dtype=object), type=pa.string(), from_pandas=True)
+    arr = (
+        numbers
+        if isinstance(numbers, pa.Array | pa.ChunkedArray)
+        else pa.array(np.asarray(numbers, dtype=object), type=pa.string(), from_pandas=True)
+    )
     sized_arr = pc.and_(pc.equal(pc.binary_length(arr), 18), pc.string_is_ascii(arr)).fill_null(False)
     sized = np.asarray(sized_arr, dtype=bool)
     chosen = (
@@ -48,15 +58,14 @@ def _digit_matrix(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(arr, pa.ChunkedArray)
         else pc.filter(arr, sized_arr)
     )
-    offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int32)[
-        chosen.offset : chosen.offset + len(chosen) + 1
-    ]
+    width = np.int64 if pa.types.is_large_string(chosen.type) else np.int32
+    offsets = np.frombuffer(chosen.buffers()[1], dtype=width)[chosen.offset : chosen.offset + len(chosen) + 1]
     data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8) if len(chosen) else np.zeros(0, dtype=np.uint8)
     flat = data[offsets[0] : offsets[-1]] if len(chosen) else data
     return sized, flat.reshape(-1, 18)
 
 
-def check_ids(numbers: np.ndarray) -> np.ndarray:
+def check_ids(numbers: Numbers) -> np.ndarray:
     """Boolean mask of valid numbers for an array of normalized strings (fast path; no messages)."""
     ok = np.zeros(len(numbers), dtype=bool)
     if len(numbers) == 0:
@@ -83,7 +92,7 @@ def check_ids(numbers: np.ndarray) -> np.ndarray:
     return ok
 
 
-def birth_day_numbers(numbers: np.ndarray) -> np.ndarray:
+def birth_day_numbers(numbers: Numbers) -> np.ndarray:
     """Days since 1970-01-01 of the birth dates of valid, normalized numbers."""
     if len(numbers) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -110,13 +119,13 @@ def _birth_days(m: np.ndarray) -> np.ndarray:
     return days_from_civil(*_ymd(m))
 
 
-def birth_and_sex(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def birth_and_sex(numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:
     """(birth day numbers, male?) of valid, normalized numbers, from one pass over the characters."""
     day_numbers, _, _, is_male = birth_parts(numbers)
     return day_numbers, is_male
 
 
-def birth_parts(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def birth_parts(numbers: Numbers) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(birth day numbers, birth year, birth month * 100 + day, male?) of valid, normalized numbers."""
     if len(numbers) == 0:
         empty = np.zeros(0, dtype=np.int64)
@@ -126,7 +135,7 @@ def birth_parts(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return days_from_civil(year, month, day), year, month * 100 + day, (m[:, 16] - ord("0")) % 2 == 1
 
 
-def male(numbers: np.ndarray) -> np.ndarray:
+def male(numbers: Numbers) -> np.ndarray:
     if len(numbers) == 0:
         return np.zeros(0, dtype=bool)
     _, m = _digit_matrix(numbers)

@@ -86,9 +86,10 @@ def validate(raw: RawRoster) -> Validated:
     rows = f[ROW].to_numpy()
 
     ids = parsed["id_number"]
-    checks.check_ids(ids, ok, problems)
-    checks.check_duplicates(ids, rows, problems)
-    checks.check_rows(parsed, ok, ids, problems)
+    id_text = cols["id_number"].arrow
+    checks.check_ids(ids, ok, problems, id_text)
+    checks.check_duplicates(ids, rows, problems, id_text)
+    checks.check_rows(parsed, ok, ids, problems, id_text)
     if EXTRA in f:
         for pos in np.flatnonzero(f[EXTRA].notna().to_numpy()):
             problems.add(
