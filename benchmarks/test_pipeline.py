@@ -1,5 +1,6 @@
 """Speed of each stage of a 2023 year run (read, validate, evaluate, payments+totals, write) and end to end,
-at 10k and 1M persons. `make bench`; results in benchmarks/results/latest.json."""
+at 10k, 100k and 1M persons, and the floor: reading the file and writing payments.csv.
+`make bench`; results in benchmarks/results/latest.json, table by `python benchmarks/report.py`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 
 from conftest import roster_file
 from subsidy_engine.engine_vectorized import VectorizedEngine
-from subsidy_engine.output import write_run
-from subsidy_engine.payments import payments_frame
+from subsidy_engine.output import write_csv, write_run
+from subsidy_engine.payments import PAYMENT_COLUMNS, payments_frame
 from subsidy_engine.periods import parse_period
 from subsidy_engine.pipeline import evaluate_file, evaluate_roster
 from subsidy_engine.roster import read_roster
@@ -54,6 +55,13 @@ def test_payments_and_totals(benchmark, size: str) -> None:  # type: ignore[no-u
         return totals_frame(payments, RULES, assumed_by_rule(RULES, lines))
 
     assert len(_once(benchmark, size, build)) > 0
+
+
+def test_write_payments(benchmark, size: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Only payments.csv: with reading the file, the floor a run cannot go below."""
+    result = evaluate_roster(read_roster(roster_file(size, "parquet")), PERIOD, RULES)
+    _once(benchmark, size, write_csv, result.payments[PAYMENT_COLUMNS], tmp_path / "payments.csv")
+    assert (tmp_path / "payments.csv").stat().st_size > 0
 
 
 def test_write(benchmark, size: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
