@@ -155,15 +155,17 @@ def parse_column(col: Column, series: pd.Series, problems: Problems) -> Parsed:
     dtype = {"bool": bool, "enum": object}.get(col.kind, np.int64)
     lookup = np.array(typed, dtype=dtype)
     values = lookup[raw_codes]
-    ok = u_ok[raw_codes]
+    ok = u_ok[raw_codes] if errors else np.ones(n, dtype=bool)
     blank = u_blank[raw_codes]
     if errors:
         bad_u = np.array(sorted(errors), dtype=np.int64)
         for pos in np.flatnonzero(np.isin(raw_codes, bad_u)):
             err = errors[int(raw_codes[pos])]
             problems.add(pos, col.alias, cells.as_text(series.iat[pos]), err.code, err.message)
-    value_codes, _ = pd.factorize(pd.Series(lookup, dtype=object), use_na_sentinel=False)
-    codes = np.asarray(value_codes, dtype=np.int64)[raw_codes]
+    codes = np.zeros(0, dtype=np.int64)  # only household columns are compared across rows
+    if col.level == "H":
+        value_codes, _ = pd.factorize(pd.Series(lookup, dtype=object), use_na_sentinel=False)
+        codes = np.asarray(value_codes, dtype=np.int64)[raw_codes]
     enum_codes = None
     if col.kind == "enum":
         index: dict[object, int] = {v: i for i, v in enumerate(col.values)}

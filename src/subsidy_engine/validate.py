@@ -121,16 +121,20 @@ def validate(raw: RawRoster) -> Validated:
         )
 
     accepted = ~bad_hh
-    persons = pd.DataFrame(index=pd.RangeIndex(int(accepted.sum())))
+    every = bool(accepted.all())  # the common case: no copy of each column
+
+    def kept(a: np.ndarray) -> np.ndarray:
+        return a if every else a[accepted]
+
+    data: dict[str, object] = {}
     for col in COLUMNS:
         pc = cols[col.alias]
         if pc.enum_codes is not None:
-            persons[col.alias] = pd.Categorical.from_codes(
-                pc.enum_codes[accepted], categories=list(col.values)
-            )
+            data[col.alias] = pd.Categorical.from_codes(kept(pc.enum_codes), categories=list(col.values))
         else:
-            persons[col.alias] = pd.Series(pc.values[accepted], dtype=pc.values.dtype)
-    persons[ROW] = rows[accepted]
+            data[col.alias] = pd.Series(kept(pc.values), dtype=pc.values.dtype, copy=False)
+    data[ROW] = kept(rows)
+    persons = pd.DataFrame(data, index=pd.RangeIndex(int(accepted.sum())), copy=False)
     rejects = _rejects_frame(problems, f, raw.headers)
     return Validated(
         persons=persons,
