@@ -240,16 +240,15 @@ def _finish(
         raise HeaderError(
             f"{source}: 缺少必需的列: {names}", path=source, columns=tuple(c.name for c in missing)
         )
-    out = pd.DataFrame(index=frame.index)
-    for i, alias in take.items():
-        out[alias] = frame[i]
+    data: dict[str, object] = {alias: frame[i] for i, alias in take.items()}
     for c in COLUMNS:
-        if c.alias not in out:
-            out[c.alias] = None
+        if c.alias not in data:
+            data[c.alias] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
             seen.setdefault(c.alias, c.name)
     if EXTRA in frame:
-        out[EXTRA] = frame[EXTRA]
-    out[ROW] = numbers
+        data[EXTRA] = frame[EXTRA]
+    data[ROW] = pd.Series(numbers, index=frame.index)
+    out = pd.DataFrame(data, index=frame.index, copy=False)
     # a row is blank when every cell is; test column by column, only the rows still blank so far
     candidates = np.arange(len(frame))
     columns = [frame[i] for i in range(len(header))] + ([frame[EXTRA]] if EXTRA in frame else [])
@@ -262,7 +261,8 @@ def _finish(
         else:
             still = np.fromiter((_blank(c) for c in sub.to_numpy(dtype=object)), dtype=bool, count=len(sub))
         candidates = candidates[still]
-    blank = np.zeros(len(frame), dtype=bool)
-    blank[candidates] = True
-    out = out.loc[~blank].reset_index(drop=True)
+    if len(candidates):
+        blank = np.zeros(len(frame), dtype=bool)
+        blank[candidates] = True
+        out = out.loc[~blank].reset_index(drop=True)
     return RawRoster(frame=out, headers=seen, source=source, sha256=sha, ignored_columns=ignored)
