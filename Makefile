@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench seed clean
+.PHONY: setup demo test lint bench seed clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import sys; assert (3, 11) <= sys.version_info[:2] < (3, 13), sys.version" || { echo "need Python 3.11 or 3.12"; exit 1; }
@@ -19,8 +19,13 @@ demo: $(STAMP)
 	$(BIN)/subsidy evaluate fixtures/xinglong-2023/roster.xlsx --period 2023 --out out/xinglong-2023 \
 		--format csv,xlsx --overwrite
 
+## The suite with its services: a throwaway PostgreSQL (pg_virtualenv) and Debian's Chromium, installed if missing
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	PYTHON=$(BIN)/python ./scripts/test-services.sh
+
+## The browser test, saving the pages to docs/screenshots/
+screenshots: $(STAMP)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 SUBSIDY_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web/test_web_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -32,6 +37,8 @@ bench: $(STAMP)
 		--benchmark-json=benchmarks/results/latest.json
 	$(BIN)/python benchmarks/peak_memory.py benchmarks/data/roster-1M.csv
 	$(BIN)/python benchmarks/peak_memory.py benchmarks/data/roster-1M.parquet
+	$(BIN)/python benchmarks/report.py > benchmarks/results/table.md
+	cat benchmarks/results/table.md
 
 seed: $(STAMP)
 	$(BIN)/python fixtures/xinglong-2023/generate.py

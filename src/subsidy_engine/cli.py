@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import __version__
 from .cli_audit import register as register_audit_commands
+from .cli_web import register as register_web_commands
 from .errors import (
     CrossCheckError,
 )
@@ -271,6 +272,7 @@ def rules_show(folder: Path | None, on: str | None) -> None:
 
 
 register_audit_commands(main)
+register_web_commands(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,103 @@
+"""The store's tables: towns, users, uploads, runs, the files of a run, and the auditors' checks.
+
+Files live in the data folder under generated ids; a row holds the path relative to the data folder and its
+sha256. A run row is written once, after its files are complete (status `done`), or with its error and no
+files (status `failed`): never a row pointing at half a folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES = ("caseworker", "auditor", "admin")
+ROLE_TEXT = {"caseworker": "乡镇经办人", "auditor": "审计人员", "admin": "管理员"}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Town(Base):
+    __tablename__ = "towns"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    town: Mapped[str | None] = mapped_column(ForeignKey("towns.name"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Upload(Base):
+    __tablename__ = "uploads"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    town: Mapped[str | None] = mapped_column(ForeignKey("towns.name"), nullable=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    original_name: Mapped[str] = mapped_column(String(255))  # shown only, never used as a path
+    kind: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_rejected: Mapped[int] = mapped_column(Integer)
+    households_accepted: Mapped[int] = mapped_column(Integer)
+    households_rejected: Mapped[int] = mapped_column(Integer)
+    problems: Mapped[int] = mapped_column(Integer)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id"), index=True)
+    town: Mapped[str | None] = mapped_column(ForeignKey("towns.name"), nullable=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    period: Mapped[str] = mapped_column(String(16))
+    engine: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # done | failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    rows_read: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_rejected: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lines: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    total: Mapped[str | None] = mapped_column(String(32), nullable=True)  # yuan as exact text
+    totals: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class Check(Base):
+    """An auditor's re-run (kind `rerun`) or paid-list comparison with findings (kind `diff`) of a run."""
+
+    __tablename__ = "checks"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16))
+    ok: Mapped[bool] = mapped_column(Boolean)  # rerun: identical; diff: the lists agree
+    report: Mapped[str] = mapped_column(Text)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class StoredFile(Base):
+    __tablename__ = "files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), nullable=True, index=True)
+    check_id: Mapped[str | None] = mapped_column(ForeignKey("checks.id"), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(String(255))  # relative to the data folder
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
