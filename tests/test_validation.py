@@ -177,3 +177,18 @@ def test_household_fields_compared_after_parsing_and_defaults() -> None:
     v = validate(roster_from_records(rows))
     assert v.rows_rejected == 2
     assert list(v.rejects["原因代码"]) == ["HOUSEHOLD_REJECTED", "HOUSEHOLD_MISMATCH"]
+
+
+def test_columns_parsed_two_at_a_time_give_the_same_rejects_in_the_same_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Large rosters parse their columns on two threads; every bad roster gives the same rejects either way."""
+    import subsidy_engine.validate as validation
+
+    raws = {name: read_roster(BAD / f"{name}.csv") for name in sorted(EXPECTED)}
+    one_at_a_time = {name: validate(raw).rejects for name, raw in raws.items()}
+    monkeypatch.setattr(validation, "PARALLEL_FROM_ROWS", 0)
+    for name, raw in raws.items():
+        threaded = validate(raw).rejects
+        assert threaded.equals(one_at_a_time[name]), name
+        assert len(threaded) > 0

@@ -32,6 +32,13 @@ class Problems:
         self.code: list[str] = []
         self.msg: list[str] = []
 
+    def extend(self, other: Problems) -> None:
+        self.pos += other.pos
+        self.col += other.col
+        self.value += other.value
+        self.code += other.code
+        self.msg += other.msg
+
     def add(self, pos: int | np.integer, alias: str, value: str, code: str, msg: str) -> None:
         self.pos.append(int(pos))
         self.col.append(alias)
