@@ -13,6 +13,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
@@ -25,6 +26,9 @@ from .errors import (
 )
 from .exitcodes import edge
 from .texttable import table as _table
+
+if TYPE_CHECKING:
+    from .engine_dask import DaskOptions
 
 
 def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
@@ -62,10 +66,17 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=None, help="显示进度(默认: 终端上显示)")
 @click.option(
     "--engine",
-    type=click.Choice(["pandas", "rete"]),
+    type=click.Choice(["pandas", "rete", "dask"]),
     default="pandas",
     show_default=True,
-    help="计算引擎: pandas(向量化)或 rete(durable-rules,多进程)",
+    help="计算引擎: pandas(向量化)、rete(durable-rules,多进程)或 dask(按户分区,dask.distributed)",
+)
+@click.option("--workers", type=int, help="--engine dask: 本机集群的工作进程数(默认 2)")
+@click.option("--memory-limit", help="--engine dask: 每个工作进程的内存上限(默认 3GB)")
+@click.option("--scheduler", metavar="ADDRESS", help="--engine dask: 连接这个调度器的集群,不启动本机集群")
+@click.option("--partitions", type=int, help="--engine dask: 按户编号重新分区后的分区数(默认每约20万行一个)")
+@click.option(
+    "--stream", is_flag=True, help="--engine dask: 发放名单由各分区直接写成 payments/part-*.parquet(超大名册)"
 )
 @click.option(
     "--cross-check", is_flag=True, help="两个引擎都算,结果有任何不同即失败(差异写入 <out>.cross-check.csv)"
@@ -84,6 +95,11 @@ def evaluate(
     engine: str,
     cross_check: bool,
     publish_list: bool,
+    workers: int | None,
+    memory_limit: str | None,
+    scheduler: str | None,
+    partitions: int | None,
+    stream: bool,
 ) -> None:
     """按规则库计算 ROSTER 在 PERIOD 的发放名单、汇总、拒绝行和清单。"""
     from .output import FORMATS, write_run
@@ -97,10 +113,36 @@ def evaluate(
         )
     show = sys.stderr.isatty() if progress is None else progress
     report = _progress(show)
+    dask_options = _dask_options(engine, workers, memory_limit, scheduler, partitions, show)
+    if engine == "dask" and cross_check:
+        raise click.UsageError("--cross-check 比较 pandas 与 rete 两个引擎,不与 --engine dask 同用")
+    if stream and (engine != "dask" or formats != "csv" or publish_list):
+        raise click.UsageError("--stream 只用于 --engine dask,且不与 --format、--publish 同用")
     try:
-        result = evaluate_file(
-            roster, period, rules, strict=strict, engine=engine, cross_check=cross_check, progress=report
-        )
+        if stream:
+            from .dask_run import evaluate_stream
+
+            result, _ = evaluate_stream(
+                roster,
+                period,
+                out,
+                rules,
+                strict=strict,
+                overwrite=overwrite,
+                options=dask_options,
+                progress=report,
+            )
+        else:
+            result = evaluate_file(
+                roster,
+                period,
+                rules,
+                strict=strict,
+                engine=engine,
+                cross_check=cross_check,
+                progress=report,
+                dask=dask_options,
+            )
     except CrossCheckError as e:
         from .output import write_csv
 
@@ -108,9 +150,10 @@ def evaluate(
         write_csv(e.report, path)
         click.echo(f"交叉核对差异已写入 {path}", err=True)
         raise
-    if report:
+    if report and not stream:
         report("write", 0, 1)
-    write_run(result, out, fmts, overwrite=overwrite)
+    if not stream:
+        write_run(result, out, fmts, overwrite=overwrite)
     if publish_list:
         from .publish import publish
 
@@ -125,6 +168,33 @@ def evaluate(
     if assumed:
         click.echo("以下结果依赖假定参数(非正式公布值): " + "、".join(assumed))
     click.echo(f"已写入 {out}")
+
+
+def _dask_options(
+    engine: str,
+    workers: int | None,
+    memory_limit: str | None,
+    scheduler: str | None,
+    partitions: int | None,
+    show: bool,
+) -> DaskOptions | None:
+    options = {"--workers": workers, "--memory-limit": memory_limit, "--scheduler": scheduler}
+    given = [name for name, v in {**options, "--partitions": partitions}.items() if v is not None]
+    if engine != "dask":
+        if given:
+            raise click.UsageError(f"{'、'.join(given)} 只用于 --engine dask")
+        return None
+    from .engine_dask import DaskOptions
+
+    if (workers is not None and workers < 1) or (partitions is not None and partitions < 1):
+        raise click.UsageError("--workers 和 --partitions 至少为 1")
+    return DaskOptions(
+        workers=workers or 2,
+        memory_limit=memory_limit or "3GB",
+        scheduler=scheduler,
+        partitions=partitions,
+        verbose=show,
+    )
 
 
 def _totals_text(totals: pd.DataFrame) -> str:

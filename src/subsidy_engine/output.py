@@ -6,6 +6,7 @@ leaves no half-written folder. Outputs are deterministic: no timestamps or run i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -14,6 +15,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,9 +123,10 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_run(
-    result: RunResult, out: str | Path, formats: tuple[str, ...] = ("csv",), *, overwrite: bool = False
-) -> dict[str, object]:
+@contextlib.contextmanager
+def atomic_folder(out: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """A temporary sibling folder to write into, renamed to `out` when the block ends without error and
+    removed when it fails: `out` appears whole or not at all. `out` must be new or empty unless `overwrite`."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"输出位置 {out} 已存在且不是目录")
@@ -132,7 +135,7 @@ def write_run(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        manifest = _write_all(result, tmp, formats)
+        yield tmp
         if out.exists():
             trash = out.parent / f".{out.name}.old-{os.getpid()}"
             out.rename(trash)
@@ -143,7 +146,13 @@ def write_run(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return manifest
+
+
+def write_run(
+    result: RunResult, out: str | Path, formats: tuple[str, ...] = ("csv",), *, overwrite: bool = False
+) -> dict[str, object]:
+    with atomic_folder(out, overwrite=overwrite) as tmp:
+        return _write_all(result, tmp, formats)
 
 
 def _write_all(result: RunResult, d: Path, formats: tuple[str, ...]) -> dict[str, object]:

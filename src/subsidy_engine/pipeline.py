@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,7 +18,10 @@ from .rulebook import Rulebook, load_rulebook
 from .totals import assumed_by_rule, totals_frame
 from .validate import Validated, validate
 
-ENGINES = ("pandas", "rete")
+if TYPE_CHECKING:
+    from .engine_dask import DaskOptions
+
+ENGINES = ("pandas", "rete", "dask")
 
 
 @dataclass
@@ -90,6 +94,10 @@ def run_engine(
         from .engine_rete import ReteEngine
 
         return ReteEngine(rulebook, processes).run(persons, period, progress)
+    if engine == "dask":
+        raise ValueError(
+            "the dask engine reads the roster file itself: use evaluate_file(..., engine='dask')"
+        )
     if engine != "pandas":
         raise ValueError(f"unknown engine {engine!r}; one of {ENGINES}")
     return VectorizedEngine(rulebook).run(persons, period, progress)
@@ -104,9 +112,18 @@ def evaluate_file(
     engine: str = "pandas",
     cross_check: bool = False,
     progress: Progress | None = None,
+    dask: DaskOptions | None = None,
 ) -> RunResult:
+    """engine "dask": the roster is read, validated and evaluated on a dask cluster (`dask` options;
+    engine_dask.py), the same outputs as "pandas"."""
     rb = load_rulebook(rules)
     rb.check_period(parse_period(period))  # refuse an uncovered period before reading a large file
+    if engine == "dask":
+        if cross_check:
+            raise ValueError("--cross-check compares the pandas and rete engines; it does not run with dask")
+        from .dask_run import evaluate_file as evaluate_on_dask
+
+        return evaluate_on_dask(path, period, rb, strict=strict, options=dask, progress=progress)
     if progress:
         progress("read", 0, 1)
     raw = read_roster(path)

@@ -175,10 +175,16 @@ def _read_parquet(p: Path, raw: bytes) -> tuple[list[str], pd.DataFrame, np.ndar
     header = [str(c).strip(TRIM) for c in table.column_names]
     frame = table.to_pandas(types_mapper=None)
     frame.columns = pd.Index(range(len(header)))
+    return header, typed_cells_as_objects(frame), np.arange(2, len(frame) + 2)
+
+
+def typed_cells_as_objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """Parquet columns that are not text (numbers, dates, booleans) as Python objects, None for a missing
+    cell: validation parses such typed cells one by one, as it does a spreadsheet's."""
     for c in frame.columns:
         if frame[c].dtype != object and not isinstance(frame[c].dtype, pd.StringDtype):
-            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)  # typed cells, parsed one by one
-    return header, frame, np.arange(2, len(frame) + 2)
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+    return frame
 
 
 # --- shared -------------------------------------------------------------------------------------------------
@@ -214,9 +220,10 @@ def _frame_from_rows(header: list[str], rows: Sequence[Sequence[object]]) -> pd.
     return frame
 
 
-def _finish(
-    header: list[str], frame: pd.DataFrame, numbers: np.ndarray, *, source: str, sha: str
-) -> RawRoster:
+def header_map(header: list[str], source: str) -> tuple[dict[str, str], list[str], dict[int, str]]:
+    """(alias → header as written, every known column; ignored headers; file column index → alias).
+
+    Refuses a column named twice (户编号 and household_id) and a missing required column."""
     seen: dict[str, str] = {}
     take: dict[int, str] = {}
     ignored: list[str] = []
@@ -240,18 +247,15 @@ def _finish(
         raise HeaderError(
             f"{source}: 缺少必需的列: {names}", path=source, columns=tuple(c.name for c in missing)
         )
-    data: dict[str, object] = {alias: frame[i] for i, alias in take.items()}
     for c in COLUMNS:
-        if c.alias not in data:
-            data[c.alias] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-            seen.setdefault(c.alias, c.name)
-    if EXTRA in frame:
-        data[EXTRA] = frame[EXTRA]
-    data[ROW] = pd.Series(numbers, index=frame.index)
-    out = pd.DataFrame(data, index=frame.index, copy=False)
-    # a row is blank when every cell is; test column by column, only the rows still blank so far
-    candidates = np.arange(len(frame))
-    columns = [frame[i] for i in range(len(header))] + ([frame[EXTRA]] if EXTRA in frame else [])
+        seen.setdefault(c.alias, c.name)
+    return seen, ignored, take
+
+
+def blank_rows(columns: Sequence[pd.Series]) -> np.ndarray:
+    """Rows whose every cell is blank, tested column by column on the rows still blank so far."""
+    n = len(columns[0]) if columns else 0
+    candidates = np.arange(n)
     for col in columns:
         if len(candidates) == 0:
             break
@@ -261,8 +265,29 @@ def _finish(
         else:
             still = np.fromiter((_blank(c) for c in sub.to_numpy(dtype=object)), dtype=bool, count=len(sub))
         candidates = candidates[still]
-    if len(candidates):
-        blank = np.zeros(len(frame), dtype=bool)
-        blank[candidates] = True
-        out = out.loc[~blank].reset_index(drop=True)
+    blank = np.zeros(n, dtype=bool)
+    blank[candidates] = True
+    return blank
+
+
+def raw_frame(cells: pd.DataFrame, take: dict[int, str], numbers: np.ndarray) -> pd.DataFrame:
+    """The frame validation reads: one column per alias (None where the file has none), the extra cells of
+    too-long rows, the spreadsheet row number `_row`; blank rows dropped."""
+    data: dict[str, object] = {alias: cells[i] for i, alias in take.items()}
+    for c in COLUMNS:
+        if c.alias not in data:
+            data[c.alias] = pd.Series([None] * len(cells), index=cells.index, dtype=object)
+    if EXTRA in cells:
+        data[EXTRA] = cells[EXTRA]
+    data[ROW] = pd.Series(numbers, index=cells.index)
+    out = pd.DataFrame(data, index=cells.index, copy=False)
+    blank = blank_rows([cells[c] for c in cells.columns])
+    return out.loc[~blank].reset_index(drop=True) if blank.any() else out
+
+
+def _finish(
+    header: list[str], frame: pd.DataFrame, numbers: np.ndarray, *, source: str, sha: str
+) -> RawRoster:
+    seen, ignored, take = header_map(header, source)
+    out = raw_frame(frame, take, numbers)
     return RawRoster(frame=out, headers=seen, source=source, sha256=sha, ignored_columns=ignored)
