@@ -192,3 +192,28 @@ def test_columns_parsed_two_at_a_time_give_the_same_rejects_in_the_same_order(
         threaded = validate(raw).rejects
         assert threaded.equals(one_at_a_time[name]), name
         assert len(threaded) > 0
+
+
+def test_duplicates_found_among_malformed_numbers_and_with_lowercase_x() -> None:
+    """Well-formed numbers are compared as integers, other text as text: repeats of both kinds are found, and
+    a lowercase x is the same number as its X."""
+    for seq in range(1, 60):
+        with_x = make_id("1980-02-02", seq)
+        if with_x.endswith("X"):
+            break
+    members = [
+        {"姓名": "甲", "与户主关系": "户主", "证件号码": "12345"},
+        {"姓名": "乙", "与户主关系": "配偶", "证件号码": " 12345 "},
+        {"姓名": "丙", "与户主关系": "子女", "证件号码": with_x},
+        {"姓名": "丁", "与户主关系": "子女", "证件号码": with_x.lower()},
+        {"姓名": "戊", "与户主关系": "子女", "证件号码": with_x[:17] + "9"},
+    ]
+    v = validate(roster_from_records(household_rows([{"members": members}])))
+    dup = v.rejects[v.rejects["原因代码"] == "ID_DUPLICATE"].set_index("行号")["说明"].to_dict()
+    assert dup == {
+        2: "证件号码与第 3 行重复",
+        3: "证件号码与第 2 行重复",
+        4: "证件号码与第 5 行重复",
+        5: "证件号码与第 4 行重复",
+    }
+    assert set(v.rejects.loc[v.rejects["行号"] == 6, "原因代码"]) == {"ID_CHECKSUM"}

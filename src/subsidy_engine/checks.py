@@ -7,43 +7,37 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import cells, idcard
 from .columns import NO_DATE, NO_MONEY, Parsed, Problems
 from .schema import HOUSEHOLD_COLUMNS, Column
 
 
-def _present(ids: np.ndarray, arrow: pa.ChunkedArray | None, mask: np.ndarray) -> idcard.Numbers:
-    """The numbers at `mask`, as pyarrow strings when validation kept them (no conversion), else objects."""
-    return pc.filter(arrow, pa.array(mask)) if arrow is not None else ids[mask]
-
-
 def check_ids(
-    ids: np.ndarray, ok: dict[str, np.ndarray], problems: Problems, arrow: pa.ChunkedArray | None = None
+    ids: np.ndarray, ok: dict[str, np.ndarray], problems: Problems, column: idcard.IdColumn
 ) -> None:
-    present_mask = ~pd.isna(ids)
-    present = np.flatnonzero(present_mask)
-    valid = idcard.check_ids(_present(ids, arrow, present_mask))
-    for pos in present[~valid]:
+    """证件号码 shape, birth date and check character; `column` is the whole column's `IdColumn`."""
+    valid = np.zeros(len(ids), dtype=bool)
+    valid[column.sized] = column.valid()
+    for pos in np.flatnonzero(~pd.isna(ids) & ~valid):
         code_msg = idcard.id_problem(ids[pos])
         if code_msg is not None:
             problems.add(pos, "id_number", ids[pos], code_msg[0], code_msg[1])
             ok["id_number"][pos] = False
 
 
-def check_duplicates(
-    ids: np.ndarray, rows: np.ndarray, problems: Problems, arrow: pa.ChunkedArray | None = None
-) -> None:
+def check_duplicates(ids: np.ndarray, rows: np.ndarray, problems: Problems, column: idcard.IdColumn) -> None:
+    """The same 证件号码 on several rows: each row names the others. Well-formed numbers compare as integers
+    (`IdColumn.keys`), any other text by its own hash, in a code space of its own (negative)."""
     present = ~pd.isna(ids)
-    if arrow is not None:  # pyarrow's hash over the texts, then counts per distinct number
-        encoded = pc.dictionary_encode(arrow.combine_chunks())
-        codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()  # a missing cell: own code
-        dup = (np.bincount(codes)[codes] > 1) & present
-    else:
-        s = pd.Series(ids, dtype=object)
-        dup = (s.duplicated(keep=False) & s.notna()).to_numpy()
+    keys = np.full(len(ids), -1, dtype=np.int64)
+    formed = np.zeros(len(ids), dtype=bool)
+    formed[column.sized] = column.well_formed
+    keys[column.sized] = column.keys()
+    other = present & ~formed
+    if other.any():
+        keys[other] = -2 - pd.factorize(ids[other])[0]
+    dup = pd.Series(keys).duplicated(keep=False).to_numpy() & present
     if not dup.any():
         return
     groups = pd.Series(np.flatnonzero(dup)).groupby(ids[dup])
@@ -59,7 +53,7 @@ def check_rows(
     ok: dict[str, np.ndarray],
     ids: np.ndarray,
     problems: Problems,
-    arrow: pa.ChunkedArray | None = None,
+    column: idcard.IdColumn,
 ) -> None:
     n = len(ids)
     area_set = ~pd.isna(p["dibao_area"]) & ok["dibao_area"]
@@ -111,7 +105,9 @@ def check_rows(
     valid_id = ~pd.isna(ids) & ok["id_number"]
     births = np.full(n, NO_DATE, dtype=np.int64)
     if valid_id.any():
-        births[valid_id] = idcard.birth_day_numbers(_present(ids, arrow, valid_id))
+        all_births = np.full(n, NO_DATE, dtype=np.int64)
+        all_births[column.sized] = idcard.days_from_civil(*column.ymd)
+        births[valid_id] = all_births[valid_id]
     died = p["died_on"]
     for pos in np.flatnonzero(valid_id & (died != NO_DATE) & (died < births) & ok["died_on"]):
         problems.add(

@@ -7,6 +7,8 @@ Birth date is digits 7–14, sex is the parity of digit 17 (odd = male).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
@@ -65,30 +67,59 @@ def _digit_matrix(numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:
     return sized, flat.reshape(-1, 18)
 
 
+@dataclass
+class IdColumn:
+    """One pass over a column of normalized numbers: the 18-character ones as a matrix of character codes,
+    checked and keyed from it (each derived array computed once)."""
+
+    sized: np.ndarray  # per row: 18 ASCII characters
+    chars: np.ndarray  # k×18 uint8, one row per sized row
+
+    @classmethod
+    def of(cls, numbers: Numbers) -> IdColumn:
+        return cls(*_digit_matrix(numbers))
+
+    @functools.cached_property
+    def well_formed(self) -> np.ndarray:
+        """Per sized row: 17 digits and a digit or X (a character below '0' wraps round above 9)."""
+        d = self.chars - np.uint8(ord("0"))
+        return (d[:, :17] <= 9).all(axis=1) & ((d[:, 17] <= 9) | (self.chars[:, 17] == ord("X")))
+
+    def _digits(self, a: int, b: int, dtype: type = np.int32) -> np.ndarray:
+        return self.chars[:, a:b].astype(dtype) - ord("0")
+
+    @functools.cached_property
+    def ymd(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(year, month, day) of the birth dates, per sized row."""
+        d = self._digits(6, 14, np.int64)
+        return d[:, :4] @ np.array([1000, 100, 10, 1]), d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
+
+    def valid(self) -> np.ndarray:
+        """Per sized row: shape, birth date (a real date, not before 1900) and check character."""
+        year, month, day = self.ymd
+        leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+        mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
+        mdays = mdays + ((month == 2) & leap)
+        date_ok = (year >= 1900) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= mdays)
+        total = self._digits(0, 17) @ WEIGHTS.astype(np.int32)
+        expected = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)[total % 11]
+        return self.well_formed & date_ok & (expected == self.chars[:, 17])
+
+    def keys(self) -> np.ndarray:
+        """Per sized row: the number as one integer (17 digits, then the check value, X = 10); among
+        well-formed rows, equal keys are equal numbers."""
+        last = self.chars[:, 17].astype(np.int64) - ord("0")
+        last = np.where(self.chars[:, 17] == ord("X"), 10, last)
+        return (self._digits(0, 17, np.int64) @ (10 ** np.arange(16, -1, -1, dtype=np.int64))) * 11 + last
+
+
 def check_ids(numbers: Numbers) -> np.ndarray:
     """Boolean mask of valid numbers for an array of normalized strings (fast path; no messages)."""
     ok = np.zeros(len(numbers), dtype=bool)
     if len(numbers) == 0:
         return ok
-    sized, m = _digit_matrix(numbers)
-    col = [m[:, i].astype(np.int32) - ord("0") for i in range(18)]  # one column per character: cheap
-    shape_ok = np.ones(len(m), dtype=bool)
-    for c in col[:17]:
-        shape_ok &= (c >= 0) & (c <= 9)
-    last = m[:, 17]
-    shape_ok &= ((last >= ord("0")) & (last <= ord("9"))) | (last == ord("X"))
-    year = col[6] * 1000 + col[7] * 100 + col[8] * 10 + col[9]
-    month = col[10] * 10 + col[11]
-    day = col[12] * 10 + col[13]
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
-    mdays = mdays + ((month == 2) & leap)
-    date_ok = (year >= 1900) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= mdays)
-    total = np.zeros(len(m), dtype=np.int32)
-    for c, w in zip(col[:17], WEIGHTS, strict=True):
-        total += c * int(w)
-    expected = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)[total % 11]
-    ok[sized] = shape_ok & date_ok & (expected == last)
+    column = IdColumn.of(numbers)
+    ok[column.sized] = column.valid()
     return ok
 
 
@@ -101,8 +132,8 @@ def birth_day_numbers(numbers: Numbers) -> np.ndarray:
 
 def _ymd(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(year, month, day) of the birth dates in a k×18 character matrix."""
-    d = [m[:, i].astype(np.int64) - ord("0") for i in range(6, 14)]
-    return d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3], d[4] * 10 + d[5], d[6] * 10 + d[7]
+    d = m[:, 6:14].astype(np.int64) - ord("0")
+    return d[:, :4] @ np.array([1000, 100, 10, 1]), d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
 
 
 def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import cells, checks
+from . import cells, checks, idcard
 from .arrays import count_distinct
 from .columns import NO_DATE, NO_MONEY, Parsed, Problems, parse_column
 from .roster import EXTRA, ROW, RawRoster
@@ -103,10 +103,11 @@ def validate(raw: RawRoster) -> Validated:
     rows = f[ROW].to_numpy()
 
     ids = parsed["id_number"]
-    id_text = cols["id_number"].arrow
-    checks.check_ids(ids, ok, problems, id_text)
-    checks.check_duplicates(ids, rows, problems, id_text)
-    checks.check_rows(parsed, ok, ids, problems, id_text)
+    id_text = cols["id_number"].arrow  # the trimmed texts as pyarrow strings: no conversion back
+    id_column = idcard.IdColumn.of(id_text if id_text is not None else ids)
+    checks.check_ids(ids, ok, problems, id_column)
+    checks.check_duplicates(ids, rows, problems, id_column)
+    checks.check_rows(parsed, ok, ids, problems, id_column)
     if EXTRA in f:
         for pos in np.flatnonzero(f[EXTRA].notna().to_numpy()):
             problems.add(
