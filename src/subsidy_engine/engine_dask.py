@@ -34,7 +34,7 @@ import pandas as pd
 from . import dask_io
 from .dask_totals import Partial, partial_totals
 from .engine_vectorized import Progress, VectorizedEngine
-from .payments import PAYMENT_COLUMNS, SORT_KEY, payments_frame
+from .payments import LOCAL_CODES, PAYMENT_COLUMNS, SORT_KEY, payments_frame
 from .periods import Period
 from .roster import ROW, RawRoster
 from .rulebook import Rulebook
@@ -269,7 +269,8 @@ def gathered_payments(parts: list[Part]) -> pd.DataFrame:
     import pyarrow.compute as pc
 
     frames = [p.payments for p in parts if p.payments is not None]
-    payments = pd.concat(frames, ignore_index=True)
+    # `_person` / `_household` codes are each partition's own: dropped, so totals counts by the texts
+    payments = pd.concat(frames, ignore_index=True).drop(columns=list(LOCAL_CODES), errors="ignore")
     if len(payments) == 0:
         return payments
     table = pa.table({k: pa.array(payments[k].to_numpy(dtype=object), pa.string()) for k in SORT_KEY})

@@ -7,12 +7,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrays import sorted_codes
+from .arrays import sorted_codes, text_codes
 from .cells import month_text
 from .rulebook import Rulebook
 
 PAYMENT_COLUMNS = ["发放月份", "项目", "规则", "户编号", "证件号码", "姓名", "乡镇", "行政村", "金额", "依据"]
 SORT_KEY = ["发放月份", "项目", "户编号", "证件号码", "规则"]
+LOCAL_CODES = ("_person", "_household")  # integer codes valid within one payments_frame() result only
 
 
 PERSON_TEXT = {
@@ -67,11 +68,12 @@ def payments_frame(lines: pd.DataFrame, persons: pd.DataFrame, rulebook: Ruleboo
     refs = {r.id: r.reference for p in rulebook.programs for r in p.rules}
     pos = lines["pos"].to_numpy(dtype=np.int64)
     months = lines["month"].to_numpy(dtype=np.int64)  # YYYY-MM sorts as text the way it sorts as a number
-    program_codes, programs = pd.factorize(lines["program"].to_numpy(dtype=object))
-    rule_codes, rules = pd.factorize(lines["rule"].to_numpy(dtype=object))
+    program_codes, programs = text_codes(lines["program"])
+    rule_codes, rules = text_codes(lines["rule"])
     program_rank = text_rank(np.asarray(programs, dtype=object))[program_codes]
     rule_rank = text_rank(np.asarray(rules, dtype=object))[rule_codes]
     paid, at = sorted_codes(pos)  # convert and rank only the persons who have a line
+    hh_of_paid = persons["household_id"].to_numpy(dtype=object)[paid]
     person = {c: _strings(persons[alias].to_numpy(dtype=object)[paid]) for c, alias in PERSON_TEXT.items()}
     order = np.lexsort(
         (rule_rank, text_rank(person["证件号码"])[at], text_rank(person["户编号"])[at], program_rank, months)
@@ -96,6 +98,9 @@ def payments_frame(lines: pd.DataFrame, persons: pd.DataFrame, rulebook: Ruleboo
         }
     )
     frame["_fen"] = fen
+    # the person and household of each line as integer codes, for totals (an accepted 证件号码 is one person)
+    frame[LOCAL_CODES[0]] = at
+    frame[LOCAL_CODES[1]] = pd.factorize(hh_of_paid)[0][at]
     return frame
 
 

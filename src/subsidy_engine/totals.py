@@ -53,8 +53,11 @@ def totals_frame(
     household_programs = [p.id for p in rulebook.programs if p.entity == "household"]
     rule_codes, rules_of = _pairs(payments["项目"], payments["规则"])
     place_codes, places_of = _pairs(payments["乡镇"], payments["行政村"])
-    id_codes, _ = text_codes(payments["证件号码"])
-    hh_codes, _ = text_codes(payments["户编号"])
+    if "_person" in payments:  # codes payments_frame already has
+        id_codes = payments["_person"].to_numpy(dtype=np.int64)
+        hh_codes = payments["_household"].to_numpy(dtype=np.int64)
+    else:
+        id_codes, hh_codes = text_codes(payments["证件号码"])[0], text_codes(payments["户编号"])[0]
     program_of_rule = np.array([p for p, _ in rules_of], dtype=object)
     program_codes, program_names = pd.factorize(program_of_rule)
     by_household = np.isin(program_of_rule, household_programs)[rule_codes]
