@@ -17,6 +17,14 @@ def arrow_of(series: pd.Series) -> pa.ChunkedArray | None:
     return None
 
 
+def arrow_codes(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """pyarrow's hash kernel: (integer code per row, -1 for a missing value; the distinct values, in arrow)."""
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), pa.array([], type=arr.type)
+    encoded = pc.dictionary_encode(arr.combine_chunks())  # one array, one dictionary
+    return pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64, copy=False), encoded.dictionary
+
+
 def text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(integer code per row, the distinct texts as objects): pyarrow's hash for a `str` column, pandas'
     otherwise. A missing value gets -1."""
@@ -24,11 +32,8 @@ def text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if arr is None:
         codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
         return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
-    if len(arr) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
-    encoded = pc.dictionary_encode(arr.combine_chunks())  # one array, one dictionary
-    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64, copy=False)
-    return codes, encoded.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
+    codes, dictionary = arrow_codes(arr)
+    return codes, dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
 
 
 def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import cells
-from .arrays import arrow_of, text_codes
+from .arrays import arrow_codes, arrow_of, text_codes
 from .schema import Column
 
 NO_DATE = np.iinfo(np.int64).max  # a blank date/month: never (death, risk end, certificate end, 低保 end)
@@ -59,20 +59,6 @@ class Parsed:
     arrow: pa.ChunkedArray | None = None  # person text columns: the trimmed texts as pyarrow strings
 
 
-def _encode(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """pyarrow's hash kernel: (code per row, -1 for a missing cell; the distinct values as an arrow array)."""
-    if len(arr) == 0:
-        return np.zeros(0, dtype=np.int64), pa.array([], type=pa.string())
-    encoded = pc.dictionary_encode(arr.combine_chunks())  # one array, one dictionary
-    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64, copy=False)
-    return codes, encoded.dictionary
-
-
-def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(code per row, -1 for a missing cell; the distinct values as Python objects)."""
-    return text_codes(series)
-
-
 def _trimmed(arr: pa.Array | pa.ChunkedArray, upper: bool) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """Texts trimmed (and upper-cased) by pyarrow: (arrow texts, object array with None for blank, blank mask)."""
     text = pc.utf8_trim(arr, cells.TRIM)
@@ -97,23 +83,21 @@ def _texts(
         text, out, blank = _trimmed(arr, upper)
         return out, blank, np.zeros(0, dtype=np.int64), text
     if arr is not None:
-        raw_codes, dictionary = _encode(arr)
+        raw_codes, dictionary = arrow_codes(arr)
         text, texts, blank_u = _trimmed(dictionary, upper)
         # codes of the trimmed texts; blank and missing cells (raw code -1, the last slot) share one code
-        text_codes = np.append(
-            np.where(blank_u, len(texts), _encode(pa.chunked_array([text]))[0]), len(texts)
-        )
+        same = np.append(np.where(blank_u, len(texts), arrow_codes(pa.chunked_array([text]))[0]), len(texts))
         lookup = np.empty(len(texts) + 1, dtype=object)  # the last slot: a missing cell (raw code -1)
         lookup[:-1] = texts
-        return lookup[raw_codes], np.append(blank_u, True)[raw_codes], text_codes[raw_codes], None
-    raw_codes, uniques = _factorize(series)
+        return lookup[raw_codes], np.append(blank_u, True)[raw_codes], same[raw_codes], None
+    raw_codes, uniques = text_codes(series)
     words = [cells.as_text(u) for u in uniques]
     lookup = np.array([(t.upper() if upper else t) or None for t in words] + [None], dtype=object)
-    text_codes = np.asarray(pd.factorize(lookup, use_na_sentinel=False)[0], dtype=np.int64)
+    same = np.asarray(pd.factorize(lookup, use_na_sentinel=False)[0], dtype=np.int64)
     return (
         lookup[raw_codes],
         np.array([v is None for v in lookup], dtype=bool)[raw_codes],
-        text_codes[raw_codes],
+        same[raw_codes],
         None,
     )
 
@@ -139,7 +123,7 @@ def parse_column(col: Column, series: pd.Series, problems: Problems) -> Parsed:
         upper = col.kind == "id" or col.alias == "disability_cert"
         values, blank, codes, text = _texts(series, upper, codes_needed=col.level == "H")
         return Parsed(values, np.ones(n, dtype=bool), blank, codes, arrow=text)
-    raw_codes, uniques = _factorize(series)
+    raw_codes, uniques = text_codes(series)
     parse = _kind_parser(col)
     blank_value: object = col.default if col.kind == "bool" else _BLANK_VALUE.get(col.kind)
     typed: list[object] = []
