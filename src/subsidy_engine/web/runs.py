@@ -130,16 +130,23 @@ def execute_run(data_dir: Path, db: Session, upload: Upload, period: str, user: 
         total=view["grand"]["金额"] if view["grand"] else "0.00",
         totals=view,
     )
+    _commit_with_files(db, run, data_dir, out, {k: v[1] for k, v in RUN_FILES.items()}, run_id=run_id)
+    return run
+
+
+def _commit_with_files(
+    db: Session, row: Run | Check, data_dir: Path, folder: Path, kinds: dict[str, str], **owner: str
+) -> None:
+    """The row and its files in one transaction; on any failure nothing is recorded and the folder goes."""
     try:
-        db.add(run)
+        db.add(row)
         db.flush()
-        db.add_all(_record(data_dir, out, {k: v[1] for k, v in RUN_FILES.items()}, run_id=run_id))
+        db.add_all(_record(data_dir, folder, kinds, **owner))
         db.commit()
     except BaseException:
         db.rollback()
-        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
-    return run
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -205,14 +212,10 @@ def diff_check(data_dir: Path, db: Session, run: Run, upload: Upload, paid: Path
                 "sample": f.head(200).astype(str).to_dict("records"),
             },
         )
-        db.add(check)
-        db.flush()
-        db.add_all(_record(data_dir, folder, {k: k for k in CHECK_FILES}, check_id=check.id))
-        db.commit()
     except BaseException:
-        db.rollback()
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    _commit_with_files(db, check, data_dir, folder, {k: k for k in CHECK_FILES}, check_id=check.id)
     return check
 
 
