@@ -18,9 +18,9 @@ from pathlib import Path
 
 import psutil
 
-from subsidy_engine import engine_dask
-from subsidy_engine.dask_run import evaluate_stream
-from subsidy_engine.engine_dask import DaskOptions
+from subsidy_engine.engines.dask import engine as engine_dask
+from subsidy_engine.engines.dask.engine import DaskOptions
+from subsidy_engine.engines.dask.run import evaluate_stream
 
 
 class Sampler(threading.Thread):

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from generate_roster import CHECK, build_table
-from subsidy_engine.idcard import WEIGHTS
+from subsidy_engine.roster.idcard import WEIGHTS
 
 
 def _matrix(arr: pa.Array, width: int) -> np.ndarray:

@@ -33,8 +33,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from subsidy_engine.idcard import CHECK_CHARS, WEIGHTS
-from subsidy_engine.schema import COLUMNS as SCHEMA_COLUMNS
+from subsidy_engine.roster.idcard import CHECK_CHARS, WEIGHTS
+from subsidy_engine.roster.schema import COLUMNS as SCHEMA_COLUMNS
 
 COLUMNS = [c.name for c in SCHEMA_COLUMNS]  # the SPEC §2 table, in order
 REGIONS = ["500119", "500110", "500102", "500105", "500106", "500112", "500113", "500114", "500115", "500116"]

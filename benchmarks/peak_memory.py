@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from subsidy_engine.output import write_run
-from subsidy_engine.pipeline import evaluate_file
+from subsidy_engine.run.output import write_run
+from subsidy_engine.run.pipeline import evaluate_file
 
 RESULTS = Path(__file__).parent / "results" / "peak_memory.json"
 

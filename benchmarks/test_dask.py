@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import roster_file
-from subsidy_engine.dask_run import evaluate_file
-from subsidy_engine.engine_dask import DaskOptions
-from subsidy_engine.output import write_run
+from subsidy_engine.engines.dask.engine import DaskOptions
+from subsidy_engine.engines.dask.run import evaluate_file
 from subsidy_engine.periods import parse_period
-from subsidy_engine.rulebook import load_rulebook
+from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.run.output import write_run
 
 PERIOD = parse_period("2023")
 RULES = load_rulebook()

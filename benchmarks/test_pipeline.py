@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from conftest import roster_file
-from subsidy_engine.engine_vectorized import VectorizedEngine
-from subsidy_engine.output import write_csv, write_run
-from subsidy_engine.payments import PAYMENT_COLUMNS, payments_frame
+from subsidy_engine.engines.vectorized import VectorizedEngine
 from subsidy_engine.periods import parse_period
-from subsidy_engine.pipeline import evaluate_file, evaluate_roster
-from subsidy_engine.roster import read_roster
-from subsidy_engine.rulebook import load_rulebook
-from subsidy_engine.totals import assumed_by_rule, totals_frame
-from subsidy_engine.validate import validate
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.roster.validate import validate
+from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.run.output import write_csv, write_run
+from subsidy_engine.run.payments import PAYMENT_COLUMNS, payments_frame
+from subsidy_engine.run.pipeline import evaluate_file, evaluate_roster
+from subsidy_engine.run.totals import assumed_by_rule, totals_frame
 
 PERIOD = parse_period("2023")
 RULES = load_rulebook()

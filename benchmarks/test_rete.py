@@ -9,12 +9,12 @@ import time
 import pytest
 
 from conftest import roster_file
-from subsidy_engine.engine_rete import ReteEngine
+from subsidy_engine.engines.rete import ReteEngine
 from subsidy_engine.periods import parse_period
-from subsidy_engine.pipeline import evaluate_roster
-from subsidy_engine.roster import read_roster
-from subsidy_engine.rulebook import load_rulebook
-from subsidy_engine.validate import validate
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.roster.validate import validate
+from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.run.pipeline import evaluate_roster
 
 PERIOD = parse_period("2023")
 RULES = load_rulebook()

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from helpers import household_rows
-from subsidy_engine.pipeline import evaluate_roster
-from subsidy_engine.roster import roster_from_records
+from subsidy_engine.roster.read import roster_from_records
+from subsidy_engine.run.pipeline import evaluate_roster
 
 RULE_CASES = Path(__file__).parent / "rules"
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from subsidy_engine.cli import main
-from subsidy_engine.idcard import check_char
-from subsidy_engine.schema import HOUSEHOLD_COLUMNS
+from subsidy_engine.cli.main import main
+from subsidy_engine.roster.idcard import check_char
+from subsidy_engine.roster.schema import HOUSEHOLD_COLUMNS
 
 
 def make_id(born: str | dt.date, seq: int, male: bool = True, region: str = "500119") -> str:

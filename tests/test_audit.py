@@ -13,11 +13,11 @@ import pytest
 
 from audit_helpers import SEED
 from helpers import household_rows, make_id, run
-from subsidy_engine.audit import FINDING_COLUMNS, TITLES, audit, audit_full
-from subsidy_engine.diff import PaymentList, from_run
-from subsidy_engine.output import write_csv
-from subsidy_engine.pipeline import evaluate_roster
-from subsidy_engine.roster import read_roster, roster_from_records
+from subsidy_engine.audit.diff import PaymentList, from_run
+from subsidy_engine.audit.findings import FINDING_COLUMNS, TITLES, audit, audit_full
+from subsidy_engine.roster.read import read_roster, roster_from_records
+from subsidy_engine.run.output import write_csv
+from subsidy_engine.run.pipeline import evaluate_roster
 
 DIBAO = {"低保类别": "农村", "低保起始月": "2021-01", "家庭月人均收入": "200"}
 BAD_ID = make_id("1970-01-01", 900)[:-1] + ("0" if make_id("1970-01-01", 900)[-1] != "0" else "1")
@@ -278,7 +278,7 @@ from fractions import Fraction  # noqa: E402
 
 
 def test_the_audit_workbook_is_deterministic_with_exact_amounts(tmp_path: Path) -> None:
-    from subsidy_engine.audit import write_workbook
+    from subsidy_engine.audit.findings import write_workbook
 
     raw = roster_from_records(household_rows(_households()))
     paid = from_run(evaluate_roster(raw, "2023").payments, "实发")

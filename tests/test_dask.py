@@ -19,13 +19,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers import run
-from subsidy_engine import dask_io, engine_dask
-from subsidy_engine.cells import as_text, is_blank
-from subsidy_engine.dask_run import evaluate_file, evaluate_stream
-from subsidy_engine.engine_dask import DaskOptions
-from subsidy_engine.output import write_run
-from subsidy_engine.payments import PAYMENT_COLUMNS, SORT_KEY
-from subsidy_engine.roster import ROW, read_roster
+from subsidy_engine.engines.dask import engine as engine_dask
+from subsidy_engine.engines.dask import io as dask_io
+from subsidy_engine.engines.dask.engine import DaskOptions
+from subsidy_engine.engines.dask.run import evaluate_file, evaluate_stream
+from subsidy_engine.roster.cells import as_text, is_blank
+from subsidy_engine.roster.read import ROW, read_roster
+from subsidy_engine.run.output import write_run
+from subsidy_engine.run.payments import PAYMENT_COLUMNS, SORT_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))

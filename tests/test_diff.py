@@ -9,7 +9,7 @@ import pandas as pd
 
 from audit_helpers import SMALL, paid_lines
 from helpers import run
-from subsidy_engine.diff import DIFF_COLUMNS, diff_files
+from subsidy_engine.audit.diff import DIFF_COLUMNS, diff_files
 
 COMPUTED = SMALL / "tuopin-vocational-migrant.expected.csv"
 H = "500119102007,"

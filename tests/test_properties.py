@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import household_rows
-from subsidy_engine.pipeline import evaluate_roster
-from subsidy_engine.roster import read_roster, roster_from_records
-from subsidy_engine.rulebook import load_rulebook
-from subsidy_engine.schema import COLUMNS
-from subsidy_engine.validate import validate
+from subsidy_engine.roster.read import read_roster, roster_from_records
+from subsidy_engine.roster.schema import COLUMNS
+from subsidy_engine.roster.validate import validate
+from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.run.pipeline import evaluate_roster
 
 RULEBOOK = load_rulebook()
 BOUNDARY_DAYS = [dt.date(2023, m, d) for m in range(1, 13) for d in (1, 2)] + [

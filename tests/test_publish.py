@@ -11,10 +11,10 @@ import pytest
 
 from audit_helpers import SEED, SMALL
 from helpers import run
-from subsidy_engine.output import write_run
-from subsidy_engine.pipeline import evaluate_file
-from subsidy_engine.publish import PUBLISHED_COLUMNS
-from subsidy_engine.texttable import mask_id
+from subsidy_engine.audit.publish import PUBLISHED_COLUMNS
+from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine.run.output import write_run
+from subsidy_engine.run.pipeline import evaluate_file
 
 ID_LIKE = re.compile(r"\d{17}[\dXx]")
 

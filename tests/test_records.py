@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from helpers import household_rows, make_id
-from subsidy_engine.records import Household, Person, households
-from subsidy_engine.roster import roster_from_records
-from subsidy_engine.validate import validate
+from subsidy_engine.roster.read import roster_from_records
+from subsidy_engine.roster.records import Household, Person, households
+from subsidy_engine.roster.validate import validate
 
 
 def test_accepted_rows_become_typed_households() -> None:

@@ -7,11 +7,12 @@ import json
 import shutil
 from pathlib import Path
 
-from audit_helpers import ROOT, SMALL
+from audit_helpers import SMALL
 from helpers import run
-from subsidy_engine.output import write_run
-from subsidy_engine.pipeline import evaluate_file
-from subsidy_engine.rerun import rerun
+from subsidy_engine.audit.rerun import rerun
+from subsidy_engine.rulebook.load import DEFAULT_RULES
+from subsidy_engine.run.output import write_run
+from subsidy_engine.run.pipeline import evaluate_file
 
 SRC = SMALL / "rural-dibao-severely-disabled.csv"
 ALL = ("payments.csv", "payments.parquet", "payments.xlsx", "rejects.csv", "totals.csv")
@@ -46,7 +47,7 @@ def test_every_output_format_is_byte_identical_across_runs(tmp_path: Path) -> No
 def test_manifest_records_what_a_rerun_needs(tmp_path: Path) -> None:
     m = json.loads(_evaluate(tmp_path).read_text(encoding="utf-8"))
     assert m["input"]["path"] == str(SRC)
-    assert m["rules"]["folder"] == str(ROOT / "rules" / "chongqing-nanchuan")
+    assert m["rules"]["folder"] == str(DEFAULT_RULES)
     assert m["formats"] == ["csv", "xlsx", "parquet"]
 
 
@@ -102,7 +103,7 @@ def report_sha(p: Path) -> str:
 
 def test_rerun_with_changed_rules_names_the_changed_file(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules" / "chongqing-nanchuan", rules)
+    shutil.copytree(DEFAULT_RULES, rules)
     manifest = _evaluate(tmp_path, rules=rules)
     dibao = rules / "dibao.yaml"
     dibao.write_text(dibao.read_text(encoding="utf-8").replace("农村: 581}", "农村: 591}"), encoding="utf-8")

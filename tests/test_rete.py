@@ -17,17 +17,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import household_rows, run
-from subsidy_engine import engine_rete
-from subsidy_engine import expr as E
-from subsidy_engine.engine_rete import ReteEngine, check_fact_ids, compile_rulesets, fact_hash
-from subsidy_engine.engine_vectorized import VectorizedEngine
+from subsidy_engine.engines import rete as engine_rete
+from subsidy_engine.engines.rete import ReteEngine, check_fact_ids, compile_rulesets, fact_hash
+from subsidy_engine.engines.scalar import Scalar
+from subsidy_engine.engines.vectorized import VectorizedEngine
 from subsidy_engine.errors import EvaluationError, RulebookError
 from subsidy_engine.periods import parse_period
-from subsidy_engine.pipeline import evaluate_roster
-from subsidy_engine.roster import read_roster, roster_from_records
-from subsidy_engine.rulebook import CompiledRule, load_rulebook
-from subsidy_engine.scalar import Scalar
-from subsidy_engine.validate import validate
+from subsidy_engine.roster.read import read_roster, roster_from_records
+from subsidy_engine.roster.validate import validate
+from subsidy_engine.rulebook import expr as E
+from subsidy_engine.rulebook.load import CompiledRule, load_rulebook
+from subsidy_engine.run.pipeline import evaluate_roster
 from test_properties import household
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,8 +194,8 @@ def test_memory_stays_flat_over_20000_households() -> None:
 
 
 def _one_household(engine: ReteEngine, persons: pd.DataFrame, period: Any) -> tuple[Any, list[int]]:
-    from subsidy_engine.facts import base_facts, facts_at
-    from subsidy_engine.scalar import fact_rows, params_at
+    from subsidy_engine.engines.facts import base_facts, facts_at
+    from subsidy_engine.engines.scalar import fact_rows, params_at
 
     base = base_facts(persons)
     dated = [

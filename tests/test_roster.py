@@ -10,9 +10,9 @@ import pytest
 
 from helpers import household_rows
 from subsidy_engine.errors import FileFormatError, HeaderError
-from subsidy_engine.roster import read_roster
-from subsidy_engine.schema import COLUMNS
-from subsidy_engine.validate import validate
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.roster.schema import COLUMNS
+from subsidy_engine.roster.validate import validate
 
 HEADER = [c.name for c in COLUMNS]
 

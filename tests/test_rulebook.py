@@ -9,7 +9,7 @@ import pytest
 
 from subsidy_engine.errors import PeriodNotCoveredError, RulebookError
 from subsidy_engine.periods import parse_period
-from subsidy_engine.rulebook import DEFAULT_RULES, load_rulebook
+from subsidy_engine.rulebook.load import DEFAULT_RULES, load_rulebook
 
 BROKEN = [
     (

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from subsidy_engine.cli import main
-from subsidy_engine.roster import read_roster
-from subsidy_engine.validate import validate
+from subsidy_engine.cli.main import main
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.roster.validate import validate
 
 ROSTER = Path(__file__).resolve().parents[1] / "fixtures" / "xinglong-2023" / "roster.xlsx"
 

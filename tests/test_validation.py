@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from helpers import household_rows, make_id
-from subsidy_engine.roster import read_roster, roster_from_records
-from subsidy_engine.validate import validate
+from subsidy_engine.roster.read import read_roster, roster_from_records
+from subsidy_engine.roster.validate import validate
 
 BAD = Path(__file__).parent / "bad_rosters"
 EXPECTED = yaml.safe_load((BAD / "expected.yaml").read_text(encoding="utf-8"))
@@ -118,7 +118,7 @@ def test_money_is_exact_fen(text: object, fen: int) -> None:
 def test_dates_zero_padding_optional(text: str, iso: str) -> None:
     import datetime as dt
 
-    from subsidy_engine.cells import day_number
+    from subsidy_engine.roster.cells import day_number
 
     rows = household_rows([{"members": [{"姓名": "甲", "与户主关系": "户主", "死亡日期": text}]}])
     v = validate(roster_from_records(rows))
@@ -183,7 +183,7 @@ def test_columns_parsed_two_at_a_time_give_the_same_rejects_in_the_same_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Large rosters parse their columns on two threads; every bad roster gives the same rejects either way."""
-    import subsidy_engine.validate as validation
+    import subsidy_engine.roster.validate as validation
 
     raws = {name: read_roster(BAD / f"{name}.csv") for name in sorted(EXPECTED)}
     one_at_a_time = {name: validate(raw).rejects for name, raw in raws.items()}

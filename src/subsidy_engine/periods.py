@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .errors import PeriodError
+from subsidy_engine.errors import PeriodError
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import yaml
 
 sys.path.insert(0, "tests")
 from helpers import make_id
-from subsidy_engine.schema import COLUMNS
+from subsidy_engine.roster.schema import COLUMNS
 
 H = [c.name for c in COLUMNS]
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from helpers import household_rows
-from subsidy_engine.cli import main
+from subsidy_engine.cli.main import main
 from subsidy_engine.web.app import create_app
 from subsidy_engine.web.auth import create_user
 from subsidy_engine.web.config import Settings, normalize_url

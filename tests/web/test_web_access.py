@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from conftest import PASSWORD, add_user, town_roster
-from subsidy_engine.cli import main
+from subsidy_engine.cli.main import main
 from subsidy_engine.web.models import User
 
 

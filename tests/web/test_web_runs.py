@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from conftest import add_user, town_roster
-from subsidy_engine.cli import main
+from subsidy_engine.cli.main import main
 from subsidy_engine.web.app import MaskIds
 from subsidy_engine.web.models import Run, StoredFile, Upload
 
@@ -200,7 +200,7 @@ def test_a_run_that_breaks_after_writing_leaves_no_folder_and_no_row(
     def broken(run_dir: Path) -> list[Path]:
         raise OSError("disk full")
 
-    monkeypatch.setattr("subsidy_engine.publish.publish", broken)
+    monkeypatch.setattr("subsidy_engine.audit.publish.publish", broken)
     with pytest.raises(OSError, match="disk full"):
         b.post(f"/uploads/{upload_id}/runs", {"period": "2023"})
     assert _count(app, Run) == 0 and _count(app, StoredFile) == 0

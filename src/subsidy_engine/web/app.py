@@ -16,11 +16,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..texttable import ID_LIKE, mask_id
-from .auth import NotSignedIn, SignInLimiter, csrf_token
-from .config import Settings, load_settings
-from .models import ROLE_TEXT
-from .store import make_engine, sessions, upgrade
+from subsidy_engine.cli.texttable import ID_LIKE, mask_id
+from subsidy_engine.web.auth import NotSignedIn, SignInLimiter, csrf_token
+from subsidy_engine.web.config import Settings, load_settings
+from subsidy_engine.web.models import ROLE_TEXT
+from subsidy_engine.web.store import make_engine, sessions, upgrade
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -82,7 +82,10 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
-    from . import routes_admin, routes_audit, routes_pages, routes_runs
+    from subsidy_engine.web.routes import admin as routes_admin
+    from subsidy_engine.web.routes import audit as routes_audit
+    from subsidy_engine.web.routes import pages as routes_pages
+    from subsidy_engine.web.routes import runs as routes_runs
 
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)

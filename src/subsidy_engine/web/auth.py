@@ -25,7 +25,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
-from .models import ROLES, User
+from subsidy_engine.web.models import ROLES, User
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
@@ -51,7 +51,7 @@ def verify_password(stored: str, password: str) -> bool:
 
 
 def create_user(db: Session, name: str, password: str, role: str, town: str | None) -> User:
-    from .store import ensure_town
+    from subsidy_engine.web.store import ensure_town
 
     name = name.strip()
     town = (town or "").strip() or None

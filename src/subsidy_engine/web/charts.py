@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from .runs import fen
+from subsidy_engine.web.services.runs import fen
 
 ROW, LABEL, BAR, GAP = 26, 180, 420, 8
 

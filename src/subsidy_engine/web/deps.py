@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from .app import get_db
-from .auth import current_user, town_filter
-from .models import Check, Run, Upload, User
+from subsidy_engine.web.app import get_db
+from subsidy_engine.web.auth import current_user, town_filter
+from subsidy_engine.web.models import Check, Run, Upload, User
 
 DB = Annotated[Session, Depends(get_db)]
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Town
+from subsidy_engine.web.models import Town
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -1,0 +1,66 @@
+"""Publication (公示) of a run: masked copies of the payment list and the totals in `RUN_DIR/publish/` (SPEC §5).
+
+证件号码 is masked as first 6 + `********` + last 4. A published list shows who gets what from which program:
+发放月份, 项目, 户编号, 证件号码 (masked), 姓名, 乡镇, 行政村, 金额 — never 死亡日期, income or 残疾 details (the
+规则 column is dropped because a rule id can name a disability grade). No message of this path names a full
+证件号码: errors name files and row numbers only.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from subsidy_engine.cli.texttable import ID_LIKE, mask_id
+from subsidy_engine.errors import OutputError
+from subsidy_engine.run.output import write_csv, write_xlsx
+
+PUBLISHED_COLUMNS = ["发放月份", "项目", "户编号", "证件号码", "姓名", "乡镇", "行政村", "金额"]
+PUBLISH_DIR = "publish"
+
+
+class PublishError(OutputError):
+    """A run folder that cannot be published (no payments.csv, wrong columns, folder not writable)."""
+
+
+def publish(run_dir: str | Path) -> list[Path]:
+    """Write publish/payments.csv, publish/payments.xlsx and publish/totals.csv (atomically) and return them."""
+    d = Path(run_dir)
+    src = d / "payments.csv"
+    if not src.is_file():
+        raise PublishError(f"{d} 中没有 payments.csv;请先用 subsidy evaluate 生成发放名单")
+    try:
+        payments = pd.read_csv(src, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:  # the message could quote a line: name the type only
+        raise PublishError(f"{src.name} 无法读取为发放名单({type(exc).__name__})") from None
+    missing = [c for c in PUBLISHED_COLUMNS if c not in payments.columns]
+    if missing:
+        raise PublishError(f"{src.name} 缺少列 {'、'.join(missing)},不是本程序的发放名单")
+    public = payments[PUBLISHED_COLUMNS].copy()
+    public["证件号码"] = [mask_id(v) for v in public["证件号码"]]
+    for c in ("户编号", "姓名", "乡镇", "行政村", "项目"):  # free text must not smuggle an ID through
+        public[c] = [ID_LIKE.sub(lambda m: mask_id(m.group(0)), v) for v in public[c]]
+    out = d / PUBLISH_DIR
+    tmp = Path(tempfile.mkdtemp(prefix=".publish.", suffix=".tmp", dir=d))
+    try:
+        write_csv(public, tmp / "payments.csv")
+        write_xlsx(public, tmp / "payments.xlsx", "公示名单")
+        totals = d / "totals.csv"
+        if totals.is_file():  # aggregates hold no IDs; masked anyway so nothing ID-like is ever published
+            text = totals.read_text(encoding="utf-8")
+            (tmp / "totals.csv").write_text(
+                ID_LIKE.sub(lambda m: mask_id(m.group(0)), text), encoding="utf-8"
+            )
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise PublishError(f"无法写入 {out}({type(exc).__name__})") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return sorted(p for p in out.iterdir())

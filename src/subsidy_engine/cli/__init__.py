@@ -1,0 +1,1 @@
+"""The `subsidy` command: the only place where errors become exit codes."""

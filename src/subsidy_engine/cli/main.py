@@ -1,0 +1,348 @@
+"""The `subsidy` command: an edge where errors become messages on stderr and exit codes (table: exitcodes.py).
+
+Exit codes: 0 done; 1 rows rejected (`validate` found problems, or `evaluate --strict`); 2 wrong usage;
+3 the roster file cannot be read (format, encoding, header); 4 the rulebook or the period is refused;
+5 the output folder cannot be written; 6 a rule produced an impossible result; 7 `evaluate --cross-check`:
+the pandas and rete engines disagree (nothing written but the report `<out>.cross-check.csv` beside the output
+folder, its path printed on stderr).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+import pandas as pd
+
+from subsidy_engine.cli.audit import register as register_audit_commands
+from subsidy_engine.cli.exitcodes import edge
+from subsidy_engine.cli.texttable import table as _table
+from subsidy_engine.cli.web import register as register_web_commands
+from subsidy_engine.errors import (
+    CrossCheckError,
+)
+from subsidy_engine.version import __version__
+
+if TYPE_CHECKING:
+    from subsidy_engine.engines.dask.engine import DaskOptions
+
+
+def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
+    """Stage lines on stderr for long runs: 读取名册 / 校验名册 / 计算 i/n / 写出结果, with elapsed seconds."""
+    if not enabled:
+        return None
+    import time
+
+    labels = {"read": "读取名册", "validate": "校验名册", "evaluate": "计算", "write": "写出结果"}
+    start = time.perf_counter()
+
+    def report(stage: str, i: int, total: int) -> None:
+        step = f" {i}/{total}" if stage == "evaluate" else ""
+        click.echo(f"[{time.perf_counter() - start:6.1f}s] {labels.get(stage, stage)}{step}", err=True)
+
+    return report
+
+
+@click.group()
+@click.version_option(__version__, prog_name="subsidy")
+def main() -> None:
+    """subsidy-engine: 困难群众救助与惠民补贴资格计算。"""
+
+
+@main.command()
+@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--period", required=True, help="期间:年份 2023 或月份 2023-09")
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录"
+)
+@click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
+@click.option("--format", "formats", default="csv", show_default=True, help="发放名单格式: csv,xlsx,parquet")
+@click.option("--strict", is_flag=True, help="有任何被拒绝的行就失败(不生成发放名单)")
+@click.option("--overwrite", is_flag=True, help="输出目录已有文件时整体替换")
+@click.option("--progress/--no-progress", default=None, help="显示进度(默认: 终端上显示)")
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "rete", "dask"]),
+    default="pandas",
+    show_default=True,
+    help="计算引擎: pandas(向量化)、rete(durable-rules,多进程)或 dask(按户分区,dask.distributed)",
+)
+@click.option("--workers", type=int, help="--engine dask: 本机集群的工作进程数(默认 2)")
+@click.option("--memory-limit", help="--engine dask: 每个工作进程的内存上限(默认 3GB)")
+@click.option("--scheduler", metavar="ADDRESS", help="--engine dask: 连接这个调度器的集群,不启动本机集群")
+@click.option("--partitions", type=int, help="--engine dask: 按户编号重新分区后的分区数(默认每约20万行一个)")
+@click.option(
+    "--stream", is_flag=True, help="--engine dask: 发放名单由各分区直接写成 payments/part-*.parquet(超大名册)"
+)
+@click.option(
+    "--cross-check", is_flag=True, help="两个引擎都算,结果有任何不同即失败(差异写入 <out>.cross-check.csv)"
+)
+@click.option("--publish", "publish_list", is_flag=True, help="同时写出公示名单 publish/(证件号码脱敏)")
+@edge
+def evaluate(
+    roster: Path,
+    period: str,
+    out: Path,
+    rules: Path | None,
+    formats: str,
+    strict: bool,
+    overwrite: bool,
+    progress: bool | None,
+    engine: str,
+    cross_check: bool,
+    publish_list: bool,
+    workers: int | None,
+    memory_limit: str | None,
+    scheduler: str | None,
+    partitions: int | None,
+    stream: bool,
+) -> None:
+    """按规则库计算 ROSTER 在 PERIOD 的发放名单、汇总、拒绝行和清单。"""
+    from subsidy_engine.run.output import FORMATS, write_run
+    from subsidy_engine.run.pipeline import evaluate_file
+
+    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad:
+        raise click.BadParameter(
+            f"不支持的格式 {', '.join(bad)}(可选: {', '.join(FORMATS)})", param_hint="--format"
+        )
+    show = sys.stderr.isatty() if progress is None else progress
+    report = _progress(show)
+    dask_options = _dask_options(engine, workers, memory_limit, scheduler, partitions, show)
+    if engine == "dask" and cross_check:
+        raise click.UsageError("--cross-check 比较 pandas 与 rete 两个引擎,不与 --engine dask 同用")
+    if stream and (engine != "dask" or formats != "csv" or publish_list):
+        raise click.UsageError("--stream 只用于 --engine dask,且不与 --format、--publish 同用")
+    try:
+        if stream:
+            from subsidy_engine.engines.dask.run import evaluate_stream
+
+            result, _ = evaluate_stream(
+                roster,
+                period,
+                out,
+                rules,
+                strict=strict,
+                overwrite=overwrite,
+                options=dask_options,
+                progress=report,
+            )
+        else:
+            result = evaluate_file(
+                roster,
+                period,
+                rules,
+                strict=strict,
+                engine=engine,
+                cross_check=cross_check,
+                progress=report,
+                dask=dask_options,
+            )
+    except CrossCheckError as e:
+        from subsidy_engine.run.output import write_csv
+
+        path = out.parent / f"{out.name}.cross-check.csv"
+        write_csv(e.report, path)
+        click.echo(f"交叉核对差异已写入 {path}", err=True)
+        raise
+    if report and not stream:
+        report("write", 0, 1)
+    if not stream:
+        write_run(result, out, fmts, overwrite=overwrite)
+    if publish_list:
+        from subsidy_engine.audit.publish import publish
+
+        publish(out)
+    v = result.validated
+    click.echo(
+        f"期间 {result.period.label}  规则库 {result.rulebook.name}  读入 {v.rows_read} 行:"
+        f"采用 {v.rows_accepted} 行,拒绝 {v.rows_rejected} 行"
+    )
+    click.echo(_totals_text(result.totals))
+    assumed = sorted(set().union(*result.assumed.values())) if result.assumed else []
+    if assumed:
+        click.echo("以下结果依赖假定参数(非正式公布值): " + "、".join(assumed))
+    click.echo(f"已写入 {out}")
+
+
+def _dask_options(
+    engine: str,
+    workers: int | None,
+    memory_limit: str | None,
+    scheduler: str | None,
+    partitions: int | None,
+    show: bool,
+) -> DaskOptions | None:
+    options = {"--workers": workers, "--memory-limit": memory_limit, "--scheduler": scheduler}
+    given = [name for name, v in {**options, "--partitions": partitions}.items() if v is not None]
+    if engine != "dask":
+        if given:
+            raise click.UsageError(f"{'、'.join(given)} 只用于 --engine dask")
+        return None
+    from subsidy_engine.engines.dask.engine import DaskOptions
+
+    if (workers is not None and workers < 1) or (partitions is not None and partitions < 1):
+        raise click.UsageError("--workers 和 --partitions 至少为 1")
+    return DaskOptions(
+        workers=workers or 2,
+        memory_limit=memory_limit or "3GB",
+        scheduler=scheduler,
+        partitions=partitions,
+        verbose=show,
+    )
+
+
+def _totals_text(totals: pd.DataFrame) -> str:
+    top = totals[(totals["规则"] == "") & (totals["乡镇"] == "")]
+    rows = [["项目", "名称", "人数", "人次", "金额(元)"]]
+    for _, r in top.iterrows():
+        rows.append([r["项目"] or "合计", r["项目名称"], str(r["人数"]), str(r["人次"]), r["金额"]])
+    return _table(rows, right={2, 3, 4})
+
+
+@main.command()
+@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="把拒绝行写入这个 CSV 文件")
+@click.option("--limit", default=20, show_default=True, help="最多显示多少条问题")
+@edge
+def validate(roster: Path, out: Path | None, limit: int) -> None:
+    """只校验名册:列出每一条问题(行号、列、值、原因)。有被拒绝的行时退出码为 1。"""
+    from subsidy_engine.roster.read import read_roster
+    from subsidy_engine.roster.validate import REJECT_COLUMNS
+    from subsidy_engine.roster.validate import validate as check
+    from subsidy_engine.run.output import write_csv
+
+    v = check(read_roster(roster))
+    click.echo(
+        f"读入 {v.rows_read} 行({v.households_accepted + v.households_rejected} 户):"
+        f"采用 {v.rows_accepted} 行,拒绝 {v.rows_rejected} 行({v.households_rejected} 户),"
+        f"问题 {len(v.rejects)} 条"
+    )
+    if len(v.rejects):
+        shown = v.rejects.head(limit)
+        rows = [["行号", "列", "值", "原因代码", "说明"]]
+        rows += [
+            [str(r["行号"]), r["列"], _mask_value(r["列"], r["值"]), r["原因代码"], r["说明"]]
+            for _, r in shown.iterrows()
+        ]
+        click.echo(_table(rows, right={0}))
+        if len(v.rejects) > limit:
+            click.echo(f"……另有 {len(v.rejects) - limit} 条,用 --out 写出全部")
+    if out is not None:
+        write_csv(v.rejects[REJECT_COLUMNS], out)
+        click.echo(f"已写入 {out}")
+    if v.rows_rejected:
+        sys.exit(1)
+
+
+def _mask_value(column: str, value: str) -> str:
+    """证件号码 and 残疾证号 are personal data: the terminal shows them masked."""
+    if column in ("证件号码", "id_number", "残疾证号", "disability_cert") and len(value) >= 10:
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value
+
+
+@main.command()
+@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--period", required=True, help="期间:年份 2023 或月份 2023-09")
+@click.option("--person", help="证件号码:解释这个人(及其户的按户项目)")
+@click.option("--household", help="户编号:解释这一户的每个成员")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON(供程序读取)")
+@click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
+@edge
+def explain(
+    roster: Path, period: str, person: str | None, household: str | None, as_json: bool, rules: Path | None
+) -> None:
+    """逐项目、逐参考日期解释资格:每个条件的取值与结果、所用参数、金额算式、不符合的原因。"""
+    import json
+
+    from subsidy_engine.engines.explain import Explainer, render_text, select
+    from subsidy_engine.periods import parse_period
+    from subsidy_engine.roster.read import read_roster
+    from subsidy_engine.roster.validate import validate as check
+    from subsidy_engine.rulebook.load import load_rulebook
+
+    if (person is None) == (household is None):
+        raise click.UsageError("请给出 --person 证件号码 或 --household 户编号(二选一)")
+    rb = load_rulebook(rules)
+    per = parse_period(period)
+    rb.check_period(per)
+    members, asked = select(check(read_roster(roster)).persons, person=person, household=household)
+    if len(members) == 0:
+        what = f"证件号码 {person}" if person is not None else f"户编号 {household}"
+        raise click.BadParameter(f"名册的有效行中没有 {what}(不存在或所在户被拒绝)")
+    report = Explainer(rb).explain(members, per, asked)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(report), nl=False)
+
+
+@main.group()
+def rules() -> None:
+    """规则库:查看与检查。"""
+
+
+@rules.command("check")
+@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@edge
+def rules_check(folder: Path | None) -> None:
+    """加载并检查规则库(未知键、未知字段、类型、决策表缺口)。"""
+    from subsidy_engine.rulebook.load import load_rulebook
+
+    rb = load_rulebook(folder)
+    lo, hi = rb.coverage()
+    n_rules = sum(len(p.rules) for p in rb.programs)
+    click.echo(
+        f"规则库 {rb.name}: {len(rb.programs)} 个项目, {n_rules} 条规则, {len(rb.params)} 个参数, "
+        f"{len(rb.definitions)} 个定义; 覆盖 {lo} 至 {hi}; 内容哈希 {rb.content_hash[:16]}"
+    )
+
+
+@rules.command("show")
+@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--date", "on", help="日期 YYYY-MM-DD(默认: 规则库覆盖期的第一天)")
+@edge
+def rules_show(folder: Path | None, on: str | None) -> None:
+    """列出某日有效的每个参数:取值、生效日期、依据和状态(正式/假定)。"""
+    from subsidy_engine.rulebook.load import load_rulebook
+    from subsidy_engine.run.payments import fen_text
+
+    rb = load_rulebook(folder)
+    lo, hi = rb.coverage()
+    try:
+        day = dt.date.fromisoformat(on) if on else lo
+    except ValueError:
+        raise click.BadParameter(f"{on!r} 不是 YYYY-MM-DD 日期", param_hint="--date") from None
+    click.echo(f"规则库 {rb.name}({rb.title}),{day} 有效的参数;覆盖 {lo} 至 {hi}")
+    rows = [["项目", "参数", "说明", "取值(元)", "单位", "生效日期", "状态", "依据"]]
+    by_file = {p.file: p.id for p in rb.programs}
+    for name, p in rb.params.items():
+        hit = p.entry_at(day)
+        if hit is None:
+            rows.append([by_file.get(p.file, ""), name, p.description, "(无有效值)", p.unit, "", "", ""])
+            continue
+        start, entry = hit
+        v = entry.value
+        value = (
+            " ".join(f"{k}:{fen_text(int(x * 100))}" for k, x in v.items())
+            if isinstance(v, dict)
+            else fen_text(int(v * 100))
+        )
+        status = "正式" if entry.status == "official" else "假定"
+        rows.append(
+            [by_file.get(p.file, ""), name, p.description, value, p.unit, str(start), status, entry.reference]
+        )
+    click.echo(_table(rows, right=set()))
+
+
+register_audit_commands(main)
+register_web_commands(main)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,147 @@
+"""The rule file format (DESIGN §2) as pydantic models: what keys a rulebook, a definitions file and a program
+file may hold. Unknown keys are refused (`extra="forbid"`); rulebook.py turns a refusal into file:line: message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from subsidy_engine.errors import RulebookError
+from subsidy_engine.rulebook import yamlio
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reference(_Model):
+    id: str
+    title: str
+    url: str | None = None
+
+
+class ValueEntry(_Model):
+    value: Decimal | dict[str, Decimal]
+    status: Literal["official", "assumed"]
+    reference: str
+    note: str | None = None
+
+
+class Parameter(_Model):
+    description: str
+    unit: str
+    key: str | None = None
+    values: dict[dt.date, ValueEntry | None]
+
+
+class Definition(_Model):
+    title: str
+    when: str | None = None
+    value: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Definition:
+        if (self.when is None) == (self.value is None):
+            raise ValueError("a definition has exactly one of `when` (a condition) or `value` (a count)")
+        return self
+
+
+class Rule(_Model):
+    id: str
+    title: str
+    when: str
+    amount: str
+    reference: str | None = None
+    note: str | None = None
+
+
+class Schedule(_Model):
+    kind: Literal["monthly", "semester", "annual"]
+    reference_dates: list[str] = []
+
+    @model_validator(mode="after")
+    def _dates(self) -> Schedule:
+        if self.kind == "monthly" and self.reference_dates:
+            raise ValueError(
+                "a monthly schedule is evaluated on the first day of each month: omit reference_dates"
+            )
+        if self.kind != "monthly" and not self.reference_dates:
+            raise ValueError(f"a {self.kind} schedule needs reference_dates (MM-DD)")
+        for md in self.reference_dates:
+            try:
+                dt.date(2024, int(md[:2]), int(md[3:]))
+                assert len(md) == 5 and md[2] == "-"
+            except (ValueError, AssertionError):
+                raise ValueError(f"reference date {md!r} is not MM-DD") from None
+        return self
+
+
+class ProgramFile(_Model):
+    program: str
+    title: str
+    description: str
+    entity: Literal["person", "household"]
+    schedule: Schedule
+    hit_policy: Literal["collect", "highest", "first"]
+    references: list[Reference]
+    parameters: dict[str, Parameter] = {}
+    definitions: dict[str, Definition] = {}
+    rules: list[Rule]
+
+
+class DefinitionsFile(_Model):
+    title: str
+    description: str
+    definitions: dict[str, Definition]
+
+
+class RulebookFile(_Model):
+    name: str
+    title: str
+    description: str
+    definitions: list[str]
+    programs: list[str]
+
+
+def parse_file(cls: type[_Model], data: Any, path: Path) -> Any:
+    """Validate loaded YAML against a file model; a refusal names file, line, key and the likely fix."""
+    try:
+        return cls.model_validate(data)
+    except ValidationError as e:
+        errors = e.errors()
+        err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
+        loc = tuple(err["loc"])
+        key = ".".join(str(x) for x in loc)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            import difflib
+
+            allowed = list(_fields_at(cls, loc[:-1]))
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            msg = f"未知的键 {loc[-1]!r}" + (
+                f",是否想写 {hint[0]!r}?" if hint else f"(可用: {', '.join(allowed)})"
+            )
+        elif err["type"] == "missing":
+            msg = f"缺少必需的键 {loc[-1]!r}"
+        raise RulebookError(msg, file=str(path), key=key, line=yamlio.line_of(data, loc)) from None
+
+
+def _fields_at(cls: type[_Model], loc: tuple[Any, ...]) -> list[str]:
+    model: Any = cls
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        info = getattr(model, "model_fields", {}).get(part)
+        if info is None:
+            continue
+        ann = info.annotation
+        args = getattr(ann, "__args__", ())
+        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            model = next((a for a in args[1:] if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return list(getattr(model, "model_fields", {})) if model else []

@@ -1,0 +1,1 @@
+"""Lines → the payment list, totals, and the run folder with its manifest."""

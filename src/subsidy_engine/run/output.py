@@ -1,0 +1,210 @@
+"""Writing a run's folder atomically: payments, totals, rejects and manifest.json (SPEC §5).
+
+Everything is written into a temporary sibling folder and renamed into place at the end, so a failed run
+leaves no half-written folder. Outputs are deterministic: no timestamps or run ids inside any file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from subsidy_engine.arrays import arrow_of
+from subsidy_engine.errors import OutputError
+from subsidy_engine.roster.validate import REJECT_COLUMNS
+from subsidy_engine.run.payments import PAYMENT_COLUMNS
+from subsidy_engine.run.pipeline import RunResult
+
+FORMATS = ("csv", "xlsx", "parquet")
+FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    """A column as pyarrow strings: zero-copy for a pandas `str` column, converted otherwise."""
+    arr = arrow_of(values)
+    if arr is not None:
+        return arr
+    if values.dtype != object:
+        values = values.astype(str)
+    return pa.chunked_array([pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)])
+
+
+def _has_structural(column: pa.ChunkedArray) -> bool:
+    """Whether any value holds a comma, quote or line break: a byte search over the value buffers (a buffer
+    shared with a slice may answer yes for a value outside it; that only sends the frame the careful way)."""
+    for chunk in column.chunks:
+        data = chunk.buffers()[2] if chunk.null_count < len(chunk) else None
+        if data is not None:
+            raw = data.to_pybytes()
+            if any(raw.find(ch) >= 0 for ch in (b",", b'"', b"\r", b"\n")):
+                return True
+    return False
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """UTF-8, no BOM, `\n`, fields quoted only where needed (the bytes of pandas' minimal quoting).
+
+    pyarrow writes the common case (no value holds a comma, quote or line break) an order of magnitude faster;
+    a frame with such a value is written by pandas."""
+    import pyarrow.csv as pacsv
+
+    columns = [_arrow_text(frame[c]) for c in frame.columns]
+    structural = any(_has_structural(col) for col in columns)
+    if structural or any(ch in h for h in map(str, frame.columns) for ch in ',"\r\n'):
+        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        return
+    table = pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
+    with path.open("wb") as out:
+        out.write((",".join(map(str, frame.columns)) + "\n").encode("utf-8"))
+        if len(frame):
+            pacsv.write_csv(
+                table, out, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none")
+            )
+
+
+def write_xlsx(
+    frame: pd.DataFrame, path: Path, sheet: str, money_columns: tuple[str, ...] = ("金额",)
+) -> None:
+    """An .xlsx with exact amounts (decimal text in the cell XML, never a float) and fixed zip timestamps."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    fixed = dt.datetime(2000, 1, 1)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    ws = wb.create_sheet(sheet)
+    cols = list(frame.columns)
+    ws.append(cols)
+    money_idx = {i for i, c in enumerate(cols) if c in money_columns}
+    for row in frame.itertuples(index=False, name=None):
+        ws.append([Decimal(v) if i in money_idx and v != "" else v for i, v in enumerate(row)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    _rezip_deterministic(buf.getvalue(), path)
+
+
+def _rezip_deterministic(data: bytes, path: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", body)
+            dst.writestr(fixed, body)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame.astype(str), preserve_index=False)
+    table = table.replace_schema_metadata(None)
+    pq.write_table(table, path, compression="zstd")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_folder(out: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """A temporary sibling folder to write into, renamed to `out` when the block ends without error and
+    removed when it fails: `out` appears whole or not at all. `out` must be new or empty unless `overwrite`."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"输出位置 {out} 已存在且不是目录")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise OutputError(f"输出目录 {out} 已有文件;换一个目录,或加 --overwrite 覆盖")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            trash = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(trash)
+            tmp.rename(out)
+            shutil.rmtree(trash)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_run(
+    result: RunResult, out: str | Path, formats: tuple[str, ...] = ("csv",), *, overwrite: bool = False
+) -> dict[str, object]:
+    with atomic_folder(out, overwrite=overwrite) as tmp:
+        return _write_all(result, tmp, formats)
+
+
+def _write_all(result: RunResult, d: Path, formats: tuple[str, ...]) -> dict[str, object]:
+    payments = result.payments[PAYMENT_COLUMNS]
+    written: list[str] = []
+    write_csv(payments, d / "payments.csv")
+    written.append("payments.csv")
+    if "xlsx" in formats:
+        write_xlsx(payments, d / "payments.xlsx", "发放名单")
+        written.append("payments.xlsx")
+    if "parquet" in formats:
+        write_parquet(payments, d / "payments.parquet")
+        written.append("payments.parquet")
+    write_csv(result.totals, d / "totals.csv")
+    written.append("totals.csv")
+    write_csv(result.validated.rejects[REJECT_COLUMNS], d / "rejects.csv")
+    written.append("rejects.csv")
+    manifest = build_manifest(result, {name: sha256(d / name) for name in written}, formats)
+    (d / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return manifest
+
+
+def build_manifest(
+    result: RunResult, outputs: dict[str, str], formats: tuple[str, ...] = ("csv",)
+) -> dict[str, object]:
+    """What `rerun` needs to redo a run: the input (path as given, sha256), the rulebook (folder, hashes),
+    the engine version, the formats requested and the sha256 of each output."""
+    v = result.validated
+    assumed = sorted(set().union(*result.assumed.values())) if result.assumed else []
+    return {
+        "period": result.period.label,
+        "engine": {"name": result.engine, "version": result.version},
+        "input": {
+            "file": Path(result.raw.source).name,
+            "path": result.raw.source,
+            "sha256": result.raw.sha256,
+            "rows_read": v.rows_read,
+            "rows_accepted": v.rows_accepted,
+            "rows_rejected": v.rows_rejected,
+            "households_accepted": v.households_accepted,
+            "households_rejected": v.households_rejected,
+            "ignored_columns": result.raw.ignored_columns,
+        },
+        "rules": {
+            "name": result.rulebook.name,
+            "folder": str(result.rulebook.folder),
+            "content_sha256": result.rulebook.content_hash,
+            "files": dict(sorted(result.rulebook.files.items())),
+        },
+        "assumed_parameters": assumed,
+        "formats": [f for f in FORMATS if f in formats or f == "csv"],
+        "outputs": outputs,
+    }

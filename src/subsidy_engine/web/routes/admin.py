@@ -1,0 +1,63 @@
+"""Managing users (admins only): list, create, deactivate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from subsidy_engine.web.app import render
+from subsidy_engine.web.auth import UserError, check_csrf, create_user, require
+from subsidy_engine.web.deps import DB, CurrentUser
+from subsidy_engine.web.models import ROLES, Town, User
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(check_csrf)])
+
+
+def _page(request: Request, db: DB, error: str | None = None, status: int = 200) -> Response:
+    users = db.scalars(select(User).order_by(User.name)).all()
+    towns = db.scalars(select(Town.name).order_by(Town.name)).all()
+    return render(
+        request, "users.html", {"users": users, "towns": towns, "roles": ROLES, "error": error}, status
+    )
+
+
+@router.get("/users")
+def users(request: Request, db: DB, user: CurrentUser) -> Response:
+    require(user, "admin")
+    return _page(request, db)
+
+
+@router.post("/users")
+def add_user(
+    request: Request,
+    db: DB,
+    user: CurrentUser,
+    name: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    town: Annotated[str, Form()] = "",
+) -> Response:
+    require(user, "admin")
+    try:
+        create_user(db, name, password, role, town)
+    except UserError as exc:
+        db.rollback()
+        return _page(request, db, str(exc), 400)
+    db.commit()
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/users/{user_id}/active")
+def toggle(request: Request, db: DB, user: CurrentUser, user_id: int) -> Response:
+    require(user, "admin")
+    target = db.get(User, user_id)
+    if target is None:
+        raise HTTPException(404)
+    if target.id == user.id:
+        return _page(request, db, "不能停用自己的账号", 400)
+    target.active = not target.active
+    db.commit()
+    return RedirectResponse("/admin/users", status_code=303)

@@ -1,0 +1,70 @@
+"""The auditor's pages: re-run a recorded run, compare a paid list with it (diff + findings), the results."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from subsidy_engine.errors import SubsidyError
+from subsidy_engine.web.app import render
+from subsidy_engine.web.auth import check_csrf, require
+from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_check, visible_run
+from subsidy_engine.web.models import StoredFile, Upload
+from subsidy_engine.web.routes.runs import send_file
+from subsidy_engine.web.services.runs import CHECK_FILES, diff_check, rerun_check
+from subsidy_engine.web.services.uploads import receive
+from subsidy_engine.web.store import new_id
+
+router = APIRouter(dependencies=[Depends(check_csrf)])
+
+
+@router.post("/runs/{run_id}/rerun")
+def rerun(request: Request, db: DB, user: CurrentUser, run_id: str) -> Response:
+    run = visible_run(db, user, run_id)
+    require(user, "auditor")
+    if run.status != "done":
+        raise HTTPException(400, "失败的计算没有可重算的清单")
+    try:
+        check = rerun_check(data_dir(request), db, run, user)
+    except SubsidyError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/checks/{check.id}", status_code=303)
+
+
+@router.post("/runs/{run_id}/diff")
+def diff(
+    request: Request, db: DB, user: CurrentUser, run_id: str, paid: Annotated[UploadFile, File()]
+) -> Response:
+    run = visible_run(db, user, run_id)
+    require(user, "auditor")
+    upload = db.get(Upload, run.upload_id)
+    if run.status != "done" or upload is None:
+        raise HTTPException(400, "失败的计算不能比对")
+    settings = request.app.state.settings
+    try:
+        folder = settings.data_dir / "checks" / new_id()
+        received = receive(paid.file, folder, settings.max_upload_bytes, allow_parquet=False)
+        check = diff_check(settings.data_dir, db, run, upload, received.path, user)
+    except SubsidyError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/checks/{check.id}", status_code=303)
+
+
+@router.get("/checks/{check_id}")
+def check_page(request: Request, db: DB, user: CurrentUser, check_id: str) -> Response:
+    check = visible_check(db, user, check_id)
+    files = db.scalars(select(StoredFile).where(StoredFile.check_id == check.id)).all()
+    downloads = [(f.kind, CHECK_FILES[f.kind][0]) for f in files if f.kind in CHECK_FILES]
+    return render(request, "check.html", {"check": check, "downloads": downloads})
+
+
+@router.get("/checks/{check_id}/files/{kind}")
+def check_file(request: Request, db: DB, user: CurrentUser, check_id: str, kind: str) -> Response:
+    check = visible_check(db, user, check_id)
+    if kind not in CHECK_FILES:
+        raise HTTPException(404)
+    stored = db.scalar(select(StoredFile).where(StoredFile.check_id == check.id, StoredFile.kind == kind))
+    return send_file(data_dir(request), stored, CHECK_FILES[kind][1], f"{check.id[:8]}-{kind}")

@@ -1,0 +1,110 @@
+"""Sign-in, the home page and the roster uploads with their validation reports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from subsidy_engine.errors import SubsidyError
+from subsidy_engine.web.app import render
+from subsidy_engine.web.auth import check_csrf, require, sign_in, town_clause, verify_password
+from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_upload
+from subsidy_engine.web.models import Run, Upload, User
+from subsidy_engine.web.services.runs import masked
+from subsidy_engine.web.services.uploads import UploadRefused, check_roster, receive, upload_folder
+
+router = APIRouter(dependencies=[Depends(check_csrf)])
+SHOWN_REJECTS = 500
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    return render(request, "login.html", {})
+
+
+@router.post("/login")
+def login(
+    request: Request, db: DB, name: Annotated[str, Form()], password: Annotated[str, Form()]
+) -> Response:
+    limiter = request.app.state.limiter
+    ip = request.client.host if request.client else "?"
+    name = name.strip()
+    if not limiter.allowed(ip, name):
+        return render(request, "login.html", {"error": "登录失败次数过多,请 1 分钟后再试"}, 429)
+    user = db.scalar(select(User).where(User.name == name))
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        limiter.failed(ip, name)
+        return render(request, "login.html", {"error": "用户名或密码错误", "name": name}, 401)
+    sign_in(request, user)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def home(user: CurrentUser) -> Response:
+    target = {"caseworker": "/uploads", "auditor": "/runs", "admin": "/admin/users"}[user.role]
+    return RedirectResponse(target, status_code=303)
+
+
+def _uploads_page(
+    request: Request, db: DB, user: User, error: str | None = None, status: int = 200
+) -> Response:
+    require(user, "caseworker", "auditor")
+    query = select(Upload).where(town_clause(user, Upload.town)).order_by(Upload.created_at.desc())
+    return render(request, "uploads.html", {"uploads": db.scalars(query).all(), "error": error}, status)
+
+
+@router.get("/uploads")
+def uploads(request: Request, db: DB, user: CurrentUser) -> Response:
+    return _uploads_page(request, db, user)
+
+
+@router.post("/uploads")
+def upload(request: Request, db: DB, user: CurrentUser, roster: Annotated[UploadFile, File()]) -> Response:
+    require(user, "caseworker")
+    settings = request.app.state.settings
+    try:
+        received = receive(roster.file, upload_folder(settings.data_dir), settings.max_upload_bytes)
+        row = check_roster(settings.data_dir, received, user, roster.filename or "")
+    except SubsidyError as exc:
+        status = exc.status if isinstance(exc, UploadRefused) else 400
+        return _uploads_page(request, db, user, error=str(exc), status=status)
+    db.add(row)
+    db.commit()
+    return RedirectResponse(f"/uploads/{row.id}", status_code=303)
+
+
+@router.get("/uploads/{upload_id}")
+def upload_page(request: Request, db: DB, user: CurrentUser, upload_id: str) -> Response:
+    up = visible_upload(db, user, upload_id)
+    path = data_dir(request) / up.path
+    rejects = pd.read_csv(path.parent / "rejects.csv", dtype=str, keep_default_na=False, nrows=SHOWN_REJECTS)
+    runs = db.scalars(select(Run).where(Run.upload_id == up.id).order_by(Run.created_at.desc())).all()
+    return render(
+        request,
+        "upload.html",
+        {"upload": up, "rejects": masked(rejects).to_dict("records"), "shown": SHOWN_REJECTS, "runs": runs},
+    )
+
+
+@router.post("/uploads/{upload_id}/runs")
+def run_period(
+    request: Request, db: DB, user: CurrentUser, upload_id: str, period: Annotated[str, Form()]
+) -> Response:
+    from subsidy_engine.web.services.runs import execute_run
+
+    up = visible_upload(db, user, upload_id)
+    require(user, "caseworker")
+    if not period.strip():
+        raise HTTPException(400, "请填写期间:年份如 2023,或月份如 2023-09")
+    run = execute_run(data_dir(request), db, up, period, user)
+    return RedirectResponse(f"/runs/{run.id}", status_code=303)

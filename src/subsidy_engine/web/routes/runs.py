@@ -1,0 +1,113 @@
+"""Run history per town, the run page (totals, charts, downloads), file downloads and explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import select
+
+from subsidy_engine.errors import SubsidyError
+from subsidy_engine.web.app import render
+from subsidy_engine.web.auth import check_csrf, town_clause
+from subsidy_engine.web.charts import bar_chart
+from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_run
+from subsidy_engine.web.models import Check, Run, StoredFile, Upload
+from subsidy_engine.web.services.runs import RUN_FILES
+from subsidy_engine.web.store import sha256_file
+
+router = APIRouter(dependencies=[Depends(check_csrf)])
+
+
+@router.get("/runs")
+def runs(request: Request, db: DB, user: CurrentUser, town: str = "") -> Response:
+    visible = db.scalars(select(Run).where(town_clause(user, Run.town)).order_by(Run.created_at.desc())).all()
+    towns = sorted({r.town or "" for r in visible})
+    if town:
+        visible = [r for r in visible if (r.town or "") == town]
+    return render(request, "runs.html", {"runs": visible, "towns": towns, "town": town})
+
+
+@router.get("/runs/{run_id}")
+def run_page(request: Request, db: DB, user: CurrentUser, run_id: str) -> Response:
+    run = visible_run(db, user, run_id)
+    upload = db.get(Upload, run.upload_id)
+    charts = {}
+    if run.totals:
+        charts["programs"] = bar_chart(
+            [(p["项目名称"], p["金额"]) for p in run.totals["programs"]], "各项目金额(元)"
+        )
+        charts["villages"] = bar_chart(
+            [(v["行政村"], v["金额"]) for v in run.totals["villages"]], "各行政村金额(元)"
+        )
+    files = db.scalars(select(StoredFile).where(StoredFile.run_id == run.id)).all()
+    kinds = {f.kind for f in files}
+    downloads = [(k, label) for k, (label, _, _) in RUN_FILES.items() if k in kinds]
+    checks = db.scalars(select(Check).where(Check.run_id == run.id).order_by(Check.created_at.desc())).all()
+    return render(
+        request,
+        "run.html",
+        {"run": run, "upload": upload, "charts": charts, "downloads": downloads, "checks": checks},
+    )
+
+
+def send_file(data: Path, stored: StoredFile | None, media: str, name: str) -> Response:
+    if stored is None:
+        raise HTTPException(404)
+    path = (data / stored.path).resolve()
+    if not path.is_relative_to(data) or not path.is_file():
+        raise HTTPException(404)
+    if sha256_file(path) != stored.sha256:
+        raise HTTPException(409, "存储的文件与记录的校验值不一致(文件被改动过),已拒绝下载;请联系管理员")
+    resp = FileResponse(path, media_type=media, filename=name)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@router.get("/runs/{run_id}/files/{kind}")
+def download(request: Request, db: DB, user: CurrentUser, run_id: str, kind: str) -> Response:
+    run = visible_run(db, user, run_id)
+    if kind not in RUN_FILES:
+        raise HTTPException(404)
+    stored = db.scalar(select(StoredFile).where(StoredFile.run_id == run.id, StoredFile.kind == kind))
+    _, rel, media = RUN_FILES[kind]
+    name = f"{run.period}-{run.id[:8]}-{rel.replace('/', '-')}"
+    return send_file(data_dir(request), stored, media, name)
+
+
+@router.post("/runs/{run_id}/explain")
+def explain(
+    request: Request,
+    db: DB,
+    user: CurrentUser,
+    run_id: str,
+    person: Annotated[str, Form()] = "",
+    household: Annotated[str, Form()] = "",
+) -> Response:
+    """POST, so the 证件号码 asked never appears in a URL, a browser history or an access log."""
+    from subsidy_engine.engines.explain import Explainer, render_text
+    from subsidy_engine.engines.explain import select as pick
+    from subsidy_engine.periods import parse_period
+    from subsidy_engine.roster.read import read_roster
+    from subsidy_engine.roster.validate import validate
+    from subsidy_engine.rulebook.load import load_rulebook
+
+    run = visible_run(db, user, run_id)
+    upload = db.get(Upload, run.upload_id)
+    person, household = person.strip().upper(), household.strip()
+    if upload is None or run.status != "done":
+        raise HTTPException(404)
+    if bool(person) == bool(household):
+        raise HTTPException(400, "请填写证件号码或户编号(二选一)")
+    try:
+        persons = validate(read_roster(data_dir(request) / upload.path)).persons
+        members, asked = pick(persons, person=person or None, household=household or None)
+        if len(members) == 0:
+            what = "该证件号码" if person else f"户编号 {household}"
+            raise HTTPException(404, f"名册的有效行中没有{what}(不存在或所在户被拒绝)")
+        report = Explainer(load_rulebook()).explain(members, parse_period(run.period), asked)
+    except SubsidyError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return render(request, "explain.html", {"run": run, "text": render_text(report)})

@@ -1,0 +1,225 @@
+"""Running a period for an upload, and the auditor's checks of a run, through the engine's own API.
+
+A run evaluates the stored roster (pipeline.evaluate_file), writes its folder with output.write_run (atomic:
+whole or absent) plus the 公示 copies (publish.publish) and a masked rejects list, and only then records the
+run row and its files in one transaction. An engine refusal (a period not covered, an unreadable roster, …)
+records a `failed` run with the message and no files; anything else removes the folder before re-raising.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from subsidy_engine.cli.texttable import ID_LIKE, mask_id
+from subsidy_engine.errors import SubsidyError
+from subsidy_engine.run.output import write_csv
+from subsidy_engine.web.models import Check, Run, StoredFile, Upload, User
+from subsidy_engine.web.store import new_id, sha256_file
+
+# download kind -> (label, path inside the run folder, media type)
+RUN_FILES: dict[str, tuple[str, str, str]] = {
+    "payments.csv": ("发放名单(银行用,CSV)", "payments.csv", "text/csv; charset=utf-8"),
+    "payments.xlsx": (
+        "发放名单(银行用,Excel)",
+        "payments.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "publish.csv": ("公示名单(证件号码打码,CSV)", "publish/payments.csv", "text/csv; charset=utf-8"),
+    "publish.xlsx": (
+        "公示名单(证件号码打码,Excel)",
+        "publish/payments.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "totals.csv": ("汇总", "totals.csv", "text/csv; charset=utf-8"),
+    "rejects.csv": ("拒绝行(证件号码打码)", "masked/rejects.csv", "text/csv; charset=utf-8"),
+    "manifest.json": ("清单 manifest.json", "manifest.json", "application/json"),
+}
+CHECK_FILES: dict[str, tuple[str, str]] = {
+    "findings.csv": ("核查发现", "text/csv; charset=utf-8"),
+    "diff.csv": ("差异明细", "text/csv; charset=utf-8"),
+    "bad_lines.csv": ("无法读取的行", "text/csv; charset=utf-8"),
+    "audit.xlsx": ("审计工作簿", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+def fen(amount: str) -> int:
+    return int(Decimal(amount) * 100)
+
+
+def masked(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell with anything shaped like a 证件号码 masked (first 6 + ******** + last 4)."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = [ID_LIKE.sub(lambda m: mask_id(m.group(0)), str(v)) for v in out[c]]
+    return out
+
+
+def totals_view(totals: pd.DataFrame) -> dict[str, Any]:
+    """The blocks the run page shows: per program, per 行政村 (all programs) and the grand total."""
+    t = totals.astype(str)
+    keep = ["项目", "项目名称", "人数", "人次", "金额"]
+    programs = t[(t["规则"] == "") & (t["乡镇"] == "") & (t["项目"] != "")][keep]
+    villages = t[(t["项目"] == "") & (t["行政村"] != "")][["乡镇", "行政村", "人数", "人次", "金额"]]
+    grand = t[(t["项目"] == "") & (t["乡镇"] == "")][keep]
+    return {
+        "programs": programs.to_dict("records"),
+        "villages": villages.to_dict("records"),
+        "grand": grand.to_dict("records")[0] if len(grand) else None,
+    }
+
+
+def _record(data_dir: Path, run_dir: Path, kinds: dict[str, str], **owner: str) -> list[StoredFile]:
+    out = []
+    for kind, rel in kinds.items():
+        p = run_dir / rel
+        if p.is_file():
+            out.append(
+                StoredFile(
+                    kind=kind,
+                    path=str(p.relative_to(data_dir)),
+                    sha256=sha256_file(p),
+                    size=p.stat().st_size,
+                    **owner,
+                )
+            )
+    return out
+
+
+def execute_run(data_dir: Path, db: Session, upload: Upload, period: str, user: User) -> Run:
+    from subsidy_engine.audit.publish import publish
+    from subsidy_engine.roster.validate import REJECT_COLUMNS
+    from subsidy_engine.run.output import write_run
+    from subsidy_engine.run.pipeline import evaluate_file
+
+    run_id = new_id()
+    out = data_dir / "runs" / run_id
+    base = {"id": run_id, "upload_id": upload.id, "town": upload.town, "user_id": user.id}
+    try:
+        result = evaluate_file(data_dir / upload.path, period)
+        write_run(result, out, ("csv", "xlsx"))
+        publish(out)
+        (out / "masked").mkdir()
+        write_csv(masked(result.validated.rejects[REJECT_COLUMNS]), out / "masked" / "rejects.csv")
+    except SubsidyError as exc:
+        shutil.rmtree(out, ignore_errors=True)
+        run = Run(**base, period=period.strip()[:16], engine="pandas", status="failed", error=str(exc))
+        db.add(run)
+        db.commit()
+        return run
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    view = totals_view(result.totals)
+    run = Run(
+        **base,
+        period=result.period.label,
+        engine=result.engine,
+        status="done",
+        manifest=_json(out / "manifest.json"),
+        rows_read=result.validated.rows_read,
+        rows_rejected=result.validated.rows_rejected,
+        lines=len(result.payments),
+        total=view["grand"]["金额"] if view["grand"] else "0.00",
+        totals=view,
+    )
+    _commit_with_files(db, run, data_dir, out, {k: v[1] for k, v in RUN_FILES.items()}, run_id=run_id)
+    return run
+
+
+def _commit_with_files(
+    db: Session, row: Run | Check, data_dir: Path, folder: Path, kinds: dict[str, str], **owner: str
+) -> None:
+    """The row and its files in one transaction; on any failure nothing is recorded and the folder goes."""
+    try:
+        db.add(row)
+        db.flush()
+        db.add_all(_record(data_dir, folder, kinds, **owner))
+        db.commit()
+    except BaseException:
+        db.rollback()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _json(path: Path) -> dict[str, Any]:
+    import json
+
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def run_dir(data_dir: Path, run: Run) -> Path:
+    return data_dir / "runs" / run.id
+
+
+def rerun_check(data_dir: Path, db: Session, run: Run, user: User) -> Check:
+    from subsidy_engine.audit.rerun import rerun
+
+    report = rerun(run_dir(data_dir, run) / "manifest.json")
+    check = Check(
+        id=new_id(),
+        run_id=run.id,
+        user_id=user.id,
+        kind="rerun",
+        ok=report.identical,
+        report=report.text(),
+        summary={"outputs": report.outputs, "reasons": report.reasons},
+    )
+    db.add(check)
+    db.commit()
+    return check
+
+
+def diff_check(data_dir: Path, db: Session, run: Run, upload: Upload, paid: Path, user: User) -> Check:
+    """Compare a paid list with the run and write the findings; the folder is the paid list's (checks/<id>)."""
+    from subsidy_engine.audit.diff import diff_text, write_diff
+    from subsidy_engine.audit.findings import TITLES, audit_full, write_workbook
+    from subsidy_engine.roster.read import read_roster
+
+    folder = paid.parent
+    try:
+        res = audit_full(read_roster(data_dir / upload.path), run.period, None, paid)
+        assert res.diff is not None
+        d = dataclasses.replace(res.diff, lines=masked(res.diff.lines), bad_lines=masked(res.diff.bad_lines))
+        res = dataclasses.replace(res, findings=masked(res.findings), diff=d)
+        write_csv(res.findings, folder / "findings.csv")
+        write_diff(d, folder)
+        write_workbook(res, folder / "audit.xlsx")
+        f = res.findings
+        counts = [
+            {"代码": code, "标题": title, "条数": int((f["代码"] == code).sum()), "涉及金额": _sum(f, code)}
+            for code, title in TITLES.items()
+            if (f["代码"] == code).any()
+        ]
+        check = Check(
+            id=folder.name,
+            run_id=run.id,
+            user_id=user.id,
+            kind="diff",
+            ok=d.agree,
+            report=diff_text(d),
+            summary={
+                "findings": counts,
+                "by_program": d.by_program.astype(str).to_dict("records"),
+                "sample": f.head(200).astype(str).to_dict("records"),
+            },
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _commit_with_files(db, check, data_dir, folder, {k: k for k in CHECK_FILES}, check_id=check.id)
+    return check
+
+
+def _sum(f: pd.DataFrame, code: str) -> str:
+    from subsidy_engine.run.payments import fen_text
+
+    return fen_text(sum(fen(v) for v in f.loc[f["代码"] == code, "涉及金额"]))

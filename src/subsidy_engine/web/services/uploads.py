@@ -1,0 +1,149 @@
+"""Receiving a file: size limit, type by content (never by name), stored under a generated id, then checked.
+
+A roster is an .xlsx (a zip: `PK\x03\x04`), a Parquet file (`PAR1` at both ends) or text that decodes as UTF-8
+or GB18030 (CSV); the name the browser sent is kept for display only. The roster is read and validated at
+once (roster.read_roster + validate.validate), and its rejects are kept beside it for the report page.
+
+A caseworker's upload must hold only their own 乡镇: a roster with rows of another town is refused whole, with
+the other towns and row count named. Rejecting just those rows was the alternative, but it would compute a
+partial list silently and keep another town's personal data in this town's store; a whole refusal is visible.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+
+from subsidy_engine.errors import SubsidyError
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.roster.validate import REJECT_COLUMNS, validate
+from subsidy_engine.run.output import write_csv
+from subsidy_engine.web.models import Upload, User
+from subsidy_engine.web.store import new_id, sha256_file
+
+CHUNK = 1 << 20
+SNIFF = 64 * 1024
+
+
+class UploadRefused(SubsidyError):
+    """A file refused before or after reading: too large (413), not a roster type, another town's rows (400)."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Received:
+    path: Path  # absolute, under data/<area>/<id>/
+    kind: str  # xlsx | parquet | csv
+    size: int
+
+
+def sniff(head: bytes, tail: bytes, *, allow_parquet: bool = True) -> str | None:
+    """The file type from its bytes: xlsx, parquet, csv, or None when it is none of them."""
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"PAR1") and tail.endswith(b"PAR1"):
+        return "parquet" if allow_parquet else None
+    if b"\x00" in head:
+        return None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            head.decode(enc)
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 4 and len(head) == SNIFF:  # a character cut at the sniff boundary
+                return "csv"
+            continue
+        return "csv"
+    return None
+
+
+def receive(src: BinaryIO, folder: Path, limit: int, *, allow_parquet: bool = True) -> Received:
+    """Copy an upload into `folder` (created here; removed again on refusal) as `input.<kind>`."""
+    folder.mkdir(parents=True)
+    tmp = folder / "upload.part"
+    size = 0
+    try:
+        with tmp.open("wb") as out:
+            while block := src.read(CHUNK):
+                size += len(block)
+                if size > limit:
+                    raise UploadRefused(f"文件超过上传大小限制 {limit // (1024 * 1024)} MB", status=413)
+                out.write(block)
+        if size == 0:
+            raise UploadRefused("上传的文件是空的")
+        with tmp.open("rb") as f:
+            head = f.read(SNIFF)
+            f.seek(max(0, size - 4))
+            tail = f.read(4)
+        kind = sniff(head, tail, allow_parquet=allow_parquet)
+        if kind is None:
+            kinds = "xlsx、csv 或 parquet" if allow_parquet else "xlsx 或 csv"
+            raise UploadRefused(f"无法识别的文件内容:只接受 {kinds} 文件(按文件内容判断,与文件名无关)")
+        path = folder / f"input.{kind}"
+        tmp.rename(path)
+        return Received(path, kind, size)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def other_towns(frame: pd.DataFrame, town: str) -> tuple[list[str], int]:
+    values = frame["town"].map(lambda v: "" if v is None or pd.isna(v) else str(v).strip())
+    others = values[(values != "") & (values != town)]
+    return sorted(set(others)), len(others)
+
+
+def roster_towns(frame: pd.DataFrame) -> list[str]:
+    values = frame["town"].map(lambda v: "" if v is None or pd.isna(v) else str(v).strip())
+    return sorted(set(values) - {""})
+
+
+def check_roster(data_dir: Path, received: Received, user: User, original_name: str) -> Upload:
+    """Read and validate a stored roster; write its rejects; return the Upload row (not yet added).
+
+    Any refusal removes the upload's folder, so nothing half-accepted stays in the store."""
+    folder = received.path.parent
+    try:
+        raw = read_roster(received.path)
+        if user.role == "caseworker":
+            assert user.town is not None
+            others, n = other_towns(raw.frame, user.town)
+            if others:
+                raise UploadRefused(
+                    f"名册中有 {n} 行属于其他乡镇({'、'.join(others[:5])}),您只能上传 {user.town} 的名册;"
+                    "请删去这些行后重新上传"
+                )
+            town: str | None = user.town
+        else:
+            towns = roster_towns(raw.frame)
+            town = towns[0] if len(towns) == 1 else None
+        checked = validate(raw)
+        write_csv(checked.rejects[REJECT_COLUMNS], folder / "rejects.csv")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Upload(
+        id=folder.name,
+        town=town,
+        user_id=user.id,
+        original_name=Path(original_name or "").name[:200] or "(未命名)",
+        kind=received.kind,
+        path=str(received.path.relative_to(data_dir)),
+        sha256=sha256_file(received.path),
+        size=received.size,
+        rows_read=checked.rows_read,
+        rows_rejected=checked.rows_rejected,
+        households_accepted=checked.households_accepted,
+        households_rejected=checked.households_rejected,
+        problems=len(checked.rejects),
+    )
+
+
+def upload_folder(data_dir: Path) -> Path:
+    return data_dir / "uploads" / new_id()
