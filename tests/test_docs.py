@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from subsidy_engine.cli.main import main
-from subsidy_engine.engines.facts import FIELD_DOCS, FIELDS
 from subsidy_engine.roster.validate import REASONS
 from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.rulebook.vocabulary import FIELD_DOCS, FIELDS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -26,7 +26,8 @@ from subsidy_engine.periods import parse_period
 from subsidy_engine.roster.read import read_roster, roster_from_records
 from subsidy_engine.roster.validate import validate
 from subsidy_engine.rulebook import expr as E
-from subsidy_engine.rulebook.load import CompiledRule, load_rulebook
+from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.rulebook.model import CompiledRule
 from subsidy_engine.run.pipeline import evaluate_roster
 from test_properties import household
 

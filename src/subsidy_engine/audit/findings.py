@@ -22,7 +22,7 @@ from subsidy_engine.engines.facts import base_facts
 from subsidy_engine.engines.vectorized import VectorizedEngine
 from subsidy_engine.periods import Period, parse_period
 from subsidy_engine.roster.read import RawRoster
-from subsidy_engine.rulebook.load import Rulebook
+from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run.payments import fen_text
 from subsidy_engine.run.pipeline import RunResult, evaluate_roster
 

@@ -17,7 +17,7 @@ import pandas as pd
 from subsidy_engine.audit.diff import DiffResult
 from subsidy_engine.roster import cells
 from subsidy_engine.roster.validate import NO_DATE
-from subsidy_engine.rulebook.load import Rulebook
+from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run.payments import fen_text
 
 DISABILITY_PROGRAMS = ("disability_living", "disability_care")

@@ -19,7 +19,7 @@ from subsidy_engine.engines.facts import base_facts, facts_at
 from subsidy_engine.engines.scalar import Params, Row, Scalar, fact_rows, params_at
 from subsidy_engine.periods import Period, reference_dates
 from subsidy_engine.rulebook import expr as E
-from subsidy_engine.rulebook.load import CompiledRule, Program, Rulebook
+from subsidy_engine.rulebook.model import CompiledRule, Program, Rulebook
 from subsidy_engine.run.payments import fen_text
 
 MARK = {True: "✓", False: "✗"}

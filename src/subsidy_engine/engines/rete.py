@@ -31,7 +31,7 @@ from subsidy_engine.engines.vectorized import LINE_COLUMNS, Progress
 from subsidy_engine.errors import EvaluationError, RulebookError
 from subsidy_engine.periods import Period, reference_dates
 from subsidy_engine.rulebook import expr as E
-from subsidy_engine.rulebook.load import Program, Rulebook
+from subsidy_engine.rulebook.model import Program, Rulebook
 
 MAX_RULES_PER_FACT = 64  # durable-rules fails at assert time beyond ~64 rules matching one fact
 MAX_CONDITIONS = 31  # 32 or more conditions in one pattern fail at load

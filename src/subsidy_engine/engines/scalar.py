@@ -20,10 +20,10 @@ from typing import Any
 
 import pandas as pd
 
-from subsidy_engine.engines.facts import FIELDS
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
-from subsidy_engine.rulebook.load import Rulebook
+from subsidy_engine.rulebook.model import Rulebook
+from subsidy_engine.rulebook.vocabulary import FIELDS
 
 Row = dict[str, Any]
 Params = dict[str, int | dict[str, int]]

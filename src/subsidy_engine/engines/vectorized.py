@@ -18,12 +18,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from subsidy_engine.engines.facts import FIELDS, Base, base_facts, facts_arrays
+from subsidy_engine.engines.facts import Base, base_facts, facts_arrays
 from subsidy_engine.errors import EvaluationError
 from subsidy_engine.periods import Period, reference_dates
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
-from subsidy_engine.rulebook.load import Program, Rulebook
+from subsidy_engine.rulebook.model import Program, Rulebook
+from subsidy_engine.rulebook.vocabulary import FIELDS
 
 LINE_COLUMNS = ["month", "program", "rule", "pos", "amount", "ref_date"]
 Progress = Callable[[str, int, int], None]

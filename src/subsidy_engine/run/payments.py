@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from subsidy_engine.arrays import sorted_codes, text_codes
 from subsidy_engine.roster.cells import month_text
-from subsidy_engine.rulebook.load import Rulebook
+from subsidy_engine.rulebook.model import Rulebook
 
 PAYMENT_COLUMNS = ["发放月份", "项目", "规则", "户编号", "证件号码", "姓名", "乡镇", "行政村", "金额", "依据"]
 SORT_KEY = ["发放月份", "项目", "户编号", "证件号码", "规则"]

@@ -13,7 +13,8 @@ from subsidy_engine.errors import CrossCheckError, RejectedRowsError
 from subsidy_engine.periods import Period, parse_period
 from subsidy_engine.roster.read import RawRoster, read_roster
 from subsidy_engine.roster.validate import Validated, validate
-from subsidy_engine.rulebook.load import Rulebook, load_rulebook
+from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run.payments import payments_frame
 from subsidy_engine.run.totals import assumed_by_rule, totals_frame
 from subsidy_engine.version import __version__

@@ -37,7 +37,7 @@ from subsidy_engine.engines.vectorized import Progress, VectorizedEngine
 from subsidy_engine.periods import Period
 from subsidy_engine.roster.read import ROW, RawRoster
 from subsidy_engine.roster.validate import REJECT_COLUMNS, Validated, validate
-from subsidy_engine.rulebook.load import Rulebook
+from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run.payments import LOCAL_CODES, PAYMENT_COLUMNS, SORT_KEY, payments_frame
 from subsidy_engine.run.totals import assumed_by_rule
 

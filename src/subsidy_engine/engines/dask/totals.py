@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from subsidy_engine.rulebook.load import Rulebook
+from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run.payments import amounts_fen, yuan
 from subsidy_engine.run.totals import TOTAL_COLUMNS, totals_frame
 
