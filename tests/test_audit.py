@@ -14,11 +14,12 @@ import pytest
 from audit_helpers import SEED
 from helpers import household_rows, make_id, run
 from subsidy_engine.audit.diff import PaymentList, from_run
-from subsidy_engine.audit.findings import FINDING_COLUMNS, TITLES, audit, audit_full
+from subsidy_engine.audit.findings import FINDING_COLUMNS, audit, audit_full, finding_titles
 from subsidy_engine.roster.read import read_roster, roster_from_records
 from subsidy_engine.run.output import write_csv
 from subsidy_engine.run.pipeline import evaluate_roster
 
+TITLES = finding_titles()
 DIBAO = {"低保类别": "农村", "低保起始月": "2021-01", "家庭月人均收入": "200"}
 BAD_ID = make_id("1970-01-01", 900)[:-1] + ("0" if make_id("1970-01-01", 900)[-1] != "0" else "1")
 TWICE = make_id("1975-05-05", 901)

@@ -79,7 +79,7 @@ def test_manifest_records_hashes_of_input_rules_and_every_output(tmp_path: Path)
     }
     for name, sha in m["outputs"].items():
         assert hashlib.sha256((tmp_path / "o" / name).read_bytes()).hexdigest() == sha
-    assert len(m["rules"]["files"]) == 9 and len(m["rules"]["content_sha256"]) == 64
+    assert len(m["rules"]["files"]) == 10 and len(m["rules"]["content_sha256"]) == 64
     assert m["assumed_parameters"] == ["tekun_basic_living@2023-09-01"]
 
 

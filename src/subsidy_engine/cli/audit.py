@@ -70,7 +70,7 @@ def diff_cmd(paid: Path, computed: Path, out: Path | None, xlsx: Path | None, li
 def audit_cmd(roster: Path, period: str, paid: Path | None, out: Path, rules: Path | None) -> None:
     """审计 ROSTER:核查发现(代码、人员、证据、涉及金额),写出 findings.csv 与 audit.xlsx(有 --paid 时另写 diff.csv)。"""
     from subsidy_engine.audit.diff import write_diff
-    from subsidy_engine.audit.findings import TITLES, audit_full, write_workbook
+    from subsidy_engine.audit.findings import audit_full, finding_titles, write_workbook
     from subsidy_engine.cli.texttable import table
     from subsidy_engine.roster.read import read_roster
     from subsidy_engine.rulebook.load import load_rulebook
@@ -90,7 +90,7 @@ def audit_cmd(roster: Path, period: str, paid: Path | None, out: Path, rules: Pa
     except OSError as exc:
         raise OutputError(f"无法写入 {out}({type(exc).__name__})") from None
     rows = [["代码", "标题", "条数", "涉及金额(元)"]]
-    for code, title in TITLES.items():
+    for code, title in finding_titles(res.run.rulebook).items():
         part = f[f["代码"] == code]
         if len(part):
             fen = sum(int(v.replace(".", "")) for v in part["涉及金额"])

@@ -38,9 +38,18 @@ class Parameter(_Model):
     values: dict[dt.date, ValueEntry | None]
 
 
+class Conjunct(_Model):
+    """One condition of a definition written as a list; `finding` names the auditor's finding raised where
+    this condition alone fails (the definition's conditions without a finding hold)."""
+
+    when: str
+    finding: str | None = None
+    note: str | None = None
+
+
 class Definition(_Model):
     title: str
-    when: str | None = None
+    when: str | list[str | Conjunct] | None = None
     value: str | None = None
     note: str | None = None
 
@@ -100,12 +109,42 @@ class DefinitionsFile(_Model):
     definitions: dict[str, Definition]
 
 
+class Finding(_Model):
+    """An auditor's finding declared as data (findings file). Three kinds:
+
+    - raised by a definition's condition (`finding:` on one of its conditions): `program` (whose lines are at
+      risk, and whose entity decides person or household), `subject` and `evidence` per month;
+    - about payment lines: `lines` (program ids) and `when`, evaluated for the line's person at the line's
+      reference date; `paid_only` when it applies to a paid list only;
+    - about a person: `when` at the start of the period; `program` (at risk) and, with `stacked_with`, only the
+      months in which the person was also paid that program.
+    """
+
+    title: str
+    program: str | None = None
+    lines: list[str] | None = None
+    when: str | None = None
+    paid_only: bool = False
+    subject: str | None = None
+    evidence: str
+    stacked_with: str | None = None
+    stacked_evidence: str | None = None
+    note: str | None = None
+
+
+class FindingsFile(_Model):
+    title: str
+    description: str
+    findings: dict[str, Finding]
+
+
 class RulebookFile(_Model):
     name: str
     title: str
     description: str
     definitions: list[str]
     programs: list[str]
+    findings: str | None = None
 
 
 def parse_file(cls: type[_Model], data: Any, path: Path) -> Any:

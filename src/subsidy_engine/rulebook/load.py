@@ -22,6 +22,7 @@ from subsidy_engine.rulebook.files import (
     RulebookFile,
     parse_file,
 )
+from subsidy_engine.rulebook.findings import load_findings
 from subsidy_engine.rulebook.model import CompiledDefinition, CompiledRule, Param, Program, Rulebook
 from subsidy_engine.rulebook.vocabulary import FIELDS
 
@@ -79,7 +80,12 @@ def load(folder: str | Path) -> Rulebook:
     seen_rules: dict[str, str] = {}
     for name, pf, data in pfiles:
         programs.append(_compile_program(name, pf, data, env, def_by_name, params, seen_rules, root))
-    return Rulebook(meta.name, meta.title, root, programs, params, definitions, files)
+    findings = (
+        load_findings(root / meta.findings, read(meta.findings), env, definitions, programs)
+        if meta.findings
+        else []
+    )
+    return Rulebook(meta.name, meta.title, root, programs, params, definitions, files, findings)
 
 
 def _check_param(name: str, p: Parameter, file: str, line: int | None) -> None:
@@ -115,15 +121,17 @@ def _compile_definitions(
     raw: list[tuple[str, str, Definition, Any]], env: T.Env, params: dict[str, Param], root: Path
 ) -> list[CompiledDefinition]:
     nodes: dict[str, tuple[str, Definition, E.Node, Any]] = {}
+    findings: dict[str, tuple[tuple[E.Node, str | None], ...]] = {}
     for file, name, d, data in raw:
         line = yamlio.line_of(data, ("definitions", name))
         if name in nodes or name in env.fields or name in params:
             raise RulebookError(f"定义名 {name} 已被使用", file=str(root / file), line=line)
         try:
-            node = E.parse(d.when if d.when is not None else d.value)  # type: ignore[arg-type]
+            node, conjuncts = _parse_definition(d)
         except E.ExprError as e:
             raise RulebookError(str(e), file=str(root / file), key=f"definitions.{name}", line=line) from None
         nodes[name] = (file, d, node, data)
+        findings[name] = conjuncts
     order: list[str] = []
     state: dict[str, int] = {}
 
@@ -160,8 +168,23 @@ def _compile_definitions(
             node, _conjuncts(node, {d.name: d for d in out}), params, where, f"definitions.{n}", line
         )
         env.fields[n] = t
-        out.append(CompiledDefinition(n, d.title, where, node, t, set(env.used_params)))
+        out.append(CompiledDefinition(n, d.title, where, node, t, set(env.used_params), findings[n]))
     return out
+
+
+def _parse_definition(d: Definition) -> tuple[E.Node, tuple[tuple[E.Node, str | None], ...]]:
+    """A definition's expression; written as a list, its conditions joined by `and`, each with the finding
+    (if any) that its failure raises."""
+    if not isinstance(d.when, list):
+        return E.parse(d.when if d.when is not None else d.value), ()  # type: ignore[arg-type]
+    parts: list[tuple[E.Node, str | None]] = []
+    for c in d.when:
+        text, code = (c, None) if isinstance(c, str) else (c.when, c.finding)
+        parts.append((E.parse(text), code))
+    if not parts:
+        raise E.ExprError("条件列表为空")
+    node = parts[0][0] if len(parts) == 1 else E.And(tuple(n for n, _ in parts))
+    return node, tuple(parts) if any(code for _, code in parts) else ()
 
 
 def _compile_program(

@@ -21,6 +21,7 @@ from subsidy_engine.rulebook.files import (
     Schedule,
     ValueEntry,
 )
+from subsidy_engine.rulebook.template import Template
 
 # --- compiled form ------------------------------------------------------------------------------------------
 
@@ -71,6 +72,9 @@ class CompiledDefinition:
     node: E.Node
     type: T.Type
     params: set[str]  # parameters it reads directly
+    conjuncts: tuple[
+        tuple[E.Node, str | None], ...
+    ] = ()  # written as a list with findings: (condition, code)
 
 
 @dataclass
@@ -97,6 +101,28 @@ class Program:
 
 
 @dataclass
+class CompiledFinding:
+    """An auditor's finding from the findings file (see files.Finding for the three kinds)."""
+
+    code: str
+    title: str
+    kind: str  # "condition" (a definition's condition fails) | "lines" | "person"
+    program: str | None  # whose lines are at risk
+    lines: tuple[str, ...]  # kind "lines": the programs whose lines are examined
+    when: E.Node | None
+    paid_only: bool
+    subject: Template | None
+    evidence: Template
+    stacked_with: str | None
+    stacked_evidence: Template | None
+    definition: str | None = (
+        None  # kind "condition": the definition, its other conditions and the failing one
+    )
+    gate: tuple[E.Node, ...] = ()
+    failed: E.Node | None = None
+
+
+@dataclass
 class Rulebook:
     name: str
     title: str
@@ -105,6 +131,7 @@ class Rulebook:
     params: dict[str, Param]
     definitions: list[CompiledDefinition]  # in dependency order
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    findings: list[CompiledFinding] = field(default_factory=list)  # the auditor's findings, in file order
 
     @property
     def content_hash(self) -> str:
@@ -137,6 +164,9 @@ class Rulebook:
                 )
                 err.file = p.file
                 raise err
+
+    def finding_titles(self) -> dict[str, str]:
+        return {f.code: f.title for f in self.findings}
 
     def program(self, pid: str) -> Program:
         for p in self.programs:

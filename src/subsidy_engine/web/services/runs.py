@@ -181,7 +181,7 @@ def rerun_check(data_dir: Path, db: Session, run: Run, user: User) -> Check:
 def diff_check(data_dir: Path, db: Session, run: Run, upload: Upload, paid: Path, user: User) -> Check:
     """Compare a paid list with the run and write the findings; the folder is the paid list's (checks/<id>)."""
     from subsidy_engine.audit.diff import diff_text, write_diff
-    from subsidy_engine.audit.findings import TITLES, audit_full, write_workbook
+    from subsidy_engine.audit.findings import audit_full, finding_titles, write_workbook
     from subsidy_engine.roster.read import read_roster
 
     folder = paid.parent
@@ -196,7 +196,7 @@ def diff_check(data_dir: Path, db: Session, run: Run, upload: Upload, paid: Path
         f = res.findings
         counts = [
             {"代码": code, "标题": title, "条数": int((f["代码"] == code).sum()), "涉及金额": _sum(f, code)}
-            for code, title in TITLES.items()
+            for code, title in finding_titles(res.run.rulebook).items()
             if (f["代码"] == code).any()
         ]
         check = Check(
