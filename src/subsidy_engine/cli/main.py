@@ -334,7 +334,7 @@ def rules_show(folder: Path | None, on: str | None) -> None:
             if isinstance(v, dict)
             else fen_text(int(v * 100))
         )
-        status = "正式" if entry.status == "official" else "假定"
+        status = "正式" if p.status_at(day) == "official" else "假定"
         rows.append(
             [by_file.get(p.file, ""), name, p.description, value, p.unit, str(start), status, entry.reference]
         )
