@@ -2,50 +2,45 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from click.testing import CliRunner
 
 from subsidy_engine.cli.main import main
-from subsidy_engine.roster.idcard import check_char
-from subsidy_engine.roster.schema import HOUSEHOLD_COLUMNS
+from subsidy_engine.roster.read import roster_from_records
+from subsidy_engine.run.cases import RuleCase, household_rows, make_id
+from subsidy_engine.run.pipeline import evaluate_roster
 
-
-def make_id(born: str | dt.date, seq: int, male: bool = True, region: str = "500119") -> str:
-    d = born if isinstance(born, dt.date) else dt.date.fromisoformat(str(born))
-    s = seq * 2 + (1 if male else 0)
-    f17 = f"{region}{d:%Y%m%d}{s % 1000:03d}"
-    return f17 + check_char(f17)
-
-
-def household_rows(households: list[dict[str, Any]], start_seq: int = 1) -> list[dict[str, Any]]:
-    """Expand households ({household fields..., members: [{姓名, 与户主关系, born, sex, disability, ...}]}) to
-    one roster row per member, household fields repeated, 证件号码 generated from `born`/`sex`."""
-    rows: list[dict[str, Any]] = []
-    seq = start_seq
-    for i, h in enumerate(households, start=1):
-        hfields = {k: v for k, v in h.items() if k != "members"}
-        hfields.setdefault("户编号", f"H{i:03d}")
-        hfields.setdefault("乡镇", "兴隆镇")
-        hfields.setdefault("行政村", "金花村")
-        hfields.setdefault("户类型", "一般农户")
-        for m in h["members"]:
-            m = dict(m)
-            born = m.pop("born", "1980-01-01")
-            sex = m.pop("sex", "男")
-            disability = m.pop("disability", None)
-            row: dict[str, Any] = {c.name: hfields.get(c.name, "") for c in HOUSEHOLD_COLUMNS}
-            row["证件号码"] = m.pop("证件号码", None) or make_id(str(born), seq, male=(sex == "男"))
-            seq += 1
-            if disability is not None:
-                row["残疾证号"] = row["证件号码"] + str(disability)
-            row.update({k: ("是" if v is True else "否" if v is False else v) for k, v in m.items()})
-            rows.append(row)
-    return rows
+__all__ = ["CaseFailure", "check_case", "household_rows", "make_id", "run", "run_case"]
 
 
 def run(*args: str) -> tuple[int, str, str]:
     """The `subsidy` command as a caseworker runs it: (exit code, stdout, stderr)."""
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.stdout, result.stderr
+
+
+class CaseFailure(Exception):
+    pass
+
+
+def run_case(case: RuleCase, engine: str = "pandas") -> list[str]:
+    """The payment lines of a case's roster and period (of the programs it checks), as `expect` writes them."""
+    rows = household_rows(case.households)
+    result = evaluate_roster(roster_from_records(rows), case.period, engine=engine, processes=1)
+    if result.validated.rows_rejected:
+        raise CaseFailure("roster rejected:\n" + result.validated.rejects.to_string())
+    p = result.payments
+    return [
+        f"{m} {prog} {rule} {name} {amt}"
+        for m, prog, rule, name, amt in zip(
+            p["发放月份"], p["项目"], p["规则"], p["姓名"], p["金额"], strict=True
+        )
+        if case.programs is None or prog in case.programs
+    ]
+
+
+def check_case(case: RuleCase, engine: str = "pandas") -> None:
+    got = run_case(case, engine)
+    if sorted(got) != sorted(case.expect):
+        missing = sorted(set(case.expect) - set(got))
+        extra = sorted(set(got) - set(case.expect))
+        raise CaseFailure(f"expected lines missing: {missing}; unexpected lines: {extra}")

@@ -149,15 +149,16 @@ def test_uncovered_period_is_refused_with_exit_4(tmp_path: Path) -> None:
         "evaluate",
         str(SMALL / "tuopin-vocational-migrant.csv"),
         "--period",
-        "2024",
+        "2027",
         "--out",
         str(tmp_path / "o"),
     )
     assert code == 4
     assert err == (
-        "错误: 无法计算期间 2024: 参数 dibao_standard(dibao.yaml)在 2024-01-01 没有有效值;"
-        "本规则库 chongqing-nanchuan 覆盖 2023-01-01 至 2023-12-31\n"
+        "错误: 无法计算期间 2027: 参数 dibao_standard(dibao.yaml)在 2027-01-01 没有有效值;"
+        "本规则库 chongqing-nanchuan 覆盖 2022-01-01 至 2026-12-31\n"
     )
+    assert not (tmp_path / "o").exists()
 
 
 def test_bad_period_text(tmp_path: Path) -> None:
@@ -214,7 +215,7 @@ def test_rules_show_lists_parameters_in_force_with_status() -> None:
     lines = out.splitlines()
     assert (
         lines[0]
-        == "规则库 chongqing-nanchuan(重庆市南川区 困难群众救助与惠民补贴规则库(2023年)),2023-09-01 有效的参数;覆盖 2023-01-01 至 2023-12-31"
+        == "规则库 chongqing-nanchuan(重庆市南川区 困难群众救助与惠民补贴规则库(2022—2026年)),2023-09-01 有效的参数;覆盖 2022-01-01 至 2026-12-31"
     )
     std = next(line for line in lines if " dibao_standard " in line)
     assert "城市:735.00 农村:600.00" in std and "2023-09-01" in std and "假定" in std
@@ -224,11 +225,66 @@ def test_rules_show_lists_parameters_in_force_with_status() -> None:
     assert "90.00" in care and "2022-10-01" in care and "正式" in care
 
 
+def _shown(date: str) -> dict[str, list[str]]:
+    """`rules show --date`: parameter → [value, first day in force, status, reference]."""
+    code, out, _ = run("rules", "show", "--date", date)
+    assert code == 0
+    rows = {}
+    for line in out.splitlines()[2:]:
+        cells = line.split()
+        rows[cells[1]] = [" ".join(cells[3:-4]), *cells[-3:]]
+    assert len(rows) == 18
+    return rows
+
+
+@pytest.mark.parametrize(
+    "date,param,value,start,status",
+    [
+        ("2022-01-01", "dibao_standard", "城市:636.00 农村:515.00", "2022-01-01", "假定"),
+        ("2022-08-31", "dibao_standard", "城市:636.00 农村:515.00", "2022-01-01", "假定"),
+        ("2022-09-01", "dibao_standard", "城市:717.00 农村:581.00", "2022-09-01", "假定"),
+        ("2023-03-01", "dibao_standard", "城市:717.00 农村:581.00", "2022-09-01", "正式"),
+        ("2024-08-31", "dibao_standard", "城市:735.00 农村:600.00", "2023-09-01", "正式"),
+        ("2024-09-01", "dibao_standard", "城市:750.00 农村:610.00", "2024-09-01", "假定"),
+        ("2025-09-01", "dibao_standard", "城市:770.00 农村:630.00", "2025-09-01", "假定"),
+        ("2026-12-31", "dibao_standard", "城市:770.00 农村:630.00", "2026-01-01", "假定"),
+        ("2026-06-01", "dibao_priority_addon", "城市:45.00 农村:30.00", "2026-01-01", "假定"),
+        ("2022-01-01", "tekun_basic_living", "827.00", "2022-01-01", "假定"),
+        ("2025-08-01", "tekun_basic_living", "975.00", "2024-09-01", "正式"),
+        ("2025-09-01", "tekun_basic_living", "1001.00", "2025-09-01", "假定"),
+        ("2022-09-30", "disability_living_allowance", "70.00", "2022-01-01", "正式"),
+        ("2022-10-01", "disability_living_allowance", "80.00", "2022-10-01", "正式"),
+        ("2026-01-01", "disability_living_allowance", "100.00", "2026-01-01", "正式"),
+        ("2022-05-01", "disability_care_grade1", "80.00", "2022-01-01", "正式"),
+        ("2026-01-01", "disability_care_grade1", "110.00", "2026-01-01", "正式"),
+        ("2026-01-01", "disability_care_grade2", "100.00", "2026-01-01", "正式"),
+        ("2022-01-01", "premium_full", "350.00", "2022-01-01", "正式"),
+        ("2025-01-01", "premium_full", "400.00", "2025-01-01", "正式"),
+        ("2026-01-01", "premium_full", "400.00", "2026-01-01", "假定"),
+        ("2024-09-01", "edu_senior", "1150.00", "2024-09-01", "假定"),
+        ("2025-03-01", "edu_vocational", "1150.00", "2024-09-01", "正式"),
+        ("2025-03-01", "edu_junior_day", "312.50", "2022-01-01", "正式"),
+        ("2025-09-01", "edu_junior_day", "375.00", "2025-09-01", "假定"),
+        ("2026-03-01", "edu_primary_boarding", "625.00", "2025-09-01", "正式"),
+        ("2026-09-01", "yulu_plan", "1500.00", "2022-01-01", "正式"),
+        ("2024-12-31", "transport_flat_rate", "市外:200.00 区县外市内:50.00", "2022-01-01", "正式"),
+    ],
+)
+def test_rules_show_any_date_in_range(date: str, param: str, value: str, start: str, status: str) -> None:
+    assert _shown(date)[param][:3] == [value, start, status]
+
+
+def test_rules_show_outside_the_range_has_no_values() -> None:
+    code, out, _ = run("rules", "show", "--date", "2027-01-01")
+    assert code == 0
+    assert all("(无有效值)" in line for line in out.splitlines()[2:])
+
+
 def test_rules_check() -> None:
     code, out, _ = run("rules", "check")
     assert code == 0
     assert out.startswith(
-        "规则库 chongqing-nanchuan: 7 个项目, 18 条规则, 18 个参数, 8 个定义; 覆盖 2023-01-01 至 2023-12-31"
+        "规则库 chongqing-nanchuan: 7 个项目, 18 条规则, 18 个参数, 8 个定义; 覆盖 2022-01-01 至 2026-12-31"
     )
 
 

@@ -77,16 +77,18 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def evaluate(roster: Path, out: Path, *extra: str) -> Path:
-    code, stdout, stderr = run("evaluate", str(roster), "--period", "2023", "--out", str(out), *extra)
+def evaluate(roster: Path, out: Path, *extra: str, period: str = "2023") -> Path:
+    code, stdout, stderr = run("evaluate", str(roster), "--period", period, "--out", str(out), *extra)
     assert code == 0, stdout + stderr
     return out
 
 
-def on_dask(roster: Path, out: Path, scheduler: str, chunk_rows: int, partitions: int = 3) -> Path:
+def on_dask(
+    roster: Path, out: Path, scheduler: str, chunk_rows: int, partitions: int = 3, period: str = "2023"
+) -> Path:
     """The dask engine with small chunks, so that households and duplicates straddle them."""
     options = DaskOptions(scheduler=scheduler, partitions=partitions, chunk_rows=chunk_rows)
-    write_run(evaluate_file(roster, "2023", options=options), out, ("csv", "parquet"))
+    write_run(evaluate_file(roster, period, options=options), out, ("csv", "parquet"))
     return out
 
 
@@ -131,6 +133,16 @@ def test_generated_roster_same_bytes(scheduler: str, generated: Path, tmp_path: 
         csv, tmp_path / "csv-dask", "--engine", "dask", "--scheduler", scheduler, "--partitions", "2"
     )
     assert_same_run(evaluate(csv, tmp_path / "csv-pandas"), cli)
+
+
+@pytest.mark.parametrize("period", ["2022", "2024", "2026-01"])
+def test_other_years_same_bytes(scheduler: str, generated: Path, tmp_path: Path, period: str) -> None:
+    """The dask workers read the same rulebook history: 2022, 2024 and January 2026 agree with pandas."""
+    pandas_dir = evaluate(generated, tmp_path / "pandas", "--format", "csv,parquet", period=period)
+    assert pd.read_csv(pandas_dir / "payments.csv", dtype=str)["发放月份"].str.startswith(period[:4]).all()
+    assert_same_run(
+        pandas_dir, on_dask(generated, tmp_path / "dask", scheduler, chunk_rows=5000, period=period)
+    )
 
 
 def test_households_in_random_order_are_shuffled(

@@ -115,7 +115,7 @@ def test_json_for_machines() -> None:
     dibao_jan = programs["dibao"]["日期"][0]["对象"][0]
     assert dibao_jan["规则"][0]["金额算式"].endswith("= 3 × (581.00 − 260.00) + 2 × 30.00 = 1023.00")
     standard = next(p for p in dibao_jan["规则"][0]["参数"] if p["参数"] == "dibao_standard")
-    assert standard["生效日期"] == "2023-01-01" and standard["状态"] == "正式"
+    assert standard["生效日期"] == "2022-09-01" and standard["状态"] == "正式"
 
 
 def test_usage_errors() -> None:
@@ -125,5 +125,5 @@ def test_usage_errors() -> None:
     assert code == 2
     code, _, err = run("explain", str(RURAL), "--period", "2023", "--person", "500119190001010000")
     assert code == 2 and "500119190001010000" in err
-    code, _, err = run("explain", str(RURAL), "--period", "2024", "--person", WIFE)
+    code, _, err = run("explain", str(RURAL), "--period", "2027", "--person", WIFE)
     assert code == 4

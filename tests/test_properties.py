@@ -25,11 +25,18 @@ BOUNDARY_DAYS = [dt.date(2023, m, d) for m in range(1, 13) for d in (1, 2)] + [
     dt.date(2023, 8, 31),
     dt.date(2023, 12, 31),
     dt.date(2023, 6, 15),
+    # the change dates of the parameter history
+    dt.date(2022, 9, 1),
+    dt.date(2022, 10, 1),
+    dt.date(2024, 8, 31),
+    dt.date(2025, 9, 1),
+    dt.date(2025, 12, 31),
+    dt.date(2026, 1, 1),
 ]
-day = st.one_of(st.sampled_from(BOUNDARY_DAYS), st.dates(dt.date(2022, 6, 1), dt.date(2024, 6, 1)))
-month = st.sampled_from(
-    ["2022-11", "2023-01", "2023-02", "2023-05", "2023-08", "2023-09", "2023-12", "2024-02"]
-)
+day = st.one_of(st.sampled_from(BOUNDARY_DAYS), st.dates(dt.date(2021, 6, 1), dt.date(2027, 6, 1)))
+MONTHS = "2021-05 2022-09 2022-11 2023-01 2023-02 2023-05 2023-08 2023-09 2023-12 2024-02 2024-09 2025-08"
+month = st.sampled_from([*MONTHS.split(), "2025-09", "2026-01", "2026-07"])
+YEARS = ["2022", "2023", "2024", "2025", "2026"]
 yes_no = st.sampled_from(["是", "否", ""])
 
 
@@ -92,7 +99,9 @@ def household(draw: Any) -> dict[str, Any]:
                 "低保类别": draw(st.sampled_from(["城市", "农村"])),
                 "低保起始月": start,
                 "家庭月人均收入": draw(
-                    st.sampled_from(["0", "120.50", "580.99", "581", "599.99", "600", "735"])
+                    st.sampled_from(
+                        ["0", "120.50", "515", "580.99", "581", "599.99", "600", "610", "630", "735", "770"]
+                    )
                 ),
             }
         )
@@ -114,14 +123,14 @@ def _lines(payments: pd.DataFrame) -> list[tuple[str, ...]]:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(household(), min_size=1, max_size=6))
-def test_a_year_is_exactly_the_union_of_its_twelve_months(households: list[dict[str, Any]]) -> None:
+@given(st.lists(household(), min_size=1, max_size=6), st.sampled_from(YEARS))
+def test_a_year_is_exactly_the_union_of_its_twelve_months(households: list[dict[str, Any]], y: str) -> None:
     raw = roster_from_records(household_rows(households))
-    year = evaluate_roster(raw, "2023", RULEBOOK)
+    year = evaluate_roster(raw, y, RULEBOOK)
     assert year.validated.rows_rejected == 0, year.validated.rejects.to_string()
     months: list[tuple[str, ...]] = []
     for m in range(1, 13):
-        months += _lines(evaluate_roster(raw, f"2023-{m:02d}", RULEBOOK).payments)
+        months += _lines(evaluate_roster(raw, f"{y}-{m:02d}", RULEBOOK).payments)
     assert _lines(year.payments) == sorted(months)
 
 

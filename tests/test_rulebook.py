@@ -17,7 +17,7 @@ BROKEN = [
         "dibao.yaml",
         "    amount: >-",
         "    amout: >-",
-        "dibao.yaml:63 [rules.0.amout]: 未知的键 'amout',是否想写 'amount'?",
+        "dibao.yaml:115 [rules.0.amout]: 未知的键 'amout',是否想写 'amount'?",
     ),
     (
         "unknown field with a suggestion",
@@ -38,7 +38,7 @@ BROKEN = [
         "tekun.yaml",
         "when: tekun and alive",
         "when: age",
-        "tekun.yaml:31 [rules[tekun].when]: when 应得到 bool,实为 int",
+        "tekun.yaml:63 [rules[tekun].when]: when 应得到 bool,实为 int",
     ),
     (
         "gap in a decision table",
@@ -52,7 +52,7 @@ BROKEN = [
         "migrant_transport.yaml",
         "{市外: 200, 区县外市内: 50}",
         "{市外: 200, 区县外市内: 50, 省外: 300}",
-        "参数 transport_flat_rate 在 2023-01-01 的表有未知的键 ['省外']",
+        "参数 transport_flat_rate 在 2022-01-01 的表有未知的键 ['省外']",
     ),
     (
         "overlapping entries (duplicate key)",
@@ -98,6 +98,21 @@ BROKEN = [
     ),
     ("money with three decimals", "tekun.yaml", "value: 932\n", "value: 932.001\n", "应为非负、最多两位小数"),
     (
+        "a value's reference that the file does not list",
+        "tekun.yaml",
+        "reference: 渝民〔2022〕187号\n",
+        "reference: 渝民〔2022〕178号\n",
+        "tekun.yaml:29: 参数 tekun_basic_living 在 2022-09-01 的 reference '渝民〔2022〕178号' 不在本文件 references 里",
+    ),
+    (
+        "a misspelt start status",
+        "tekun.yaml",
+        "        start_status: assumed\n",
+        "        start_status: asumed\n",
+        "tekun.yaml:26 [parameters.tekun_basic_living.values.2022-01-01.start_status]: start_status 不能是 'asumed'"
+        "(可选: 'official' or 'assumed')",
+    ),
+    (
         "unknown function",
         "tekun.yaml",
         "when: tekun and alive",
@@ -134,27 +149,30 @@ def test_broken_rule_file_is_refused_with_a_clear_message(rules_copy: Path, case
     assert message in str(err.value)
 
 
-def test_bundled_rulebook_covers_exactly_2023() -> None:
+def test_bundled_rulebook_covers_2022_to_2026() -> None:
     import datetime as dt
 
     rb = load_rulebook()
-    assert rb.coverage() == (dt.date(2023, 1, 1), dt.date(2023, 12, 31))
-    rb.check_period(parse_period("2023"))
-    rb.check_period(parse_period("2023-12"))
+    assert rb.coverage() == (dt.date(2022, 1, 1), dt.date(2026, 12, 31))
+    for period in ("2022", "2022-01", "2023", "2024", "2025", "2026", "2026-12"):
+        rb.check_period(parse_period(period))
+
+
+COVERAGE = "本规则库 chongqing-nanchuan 覆盖 2022-01-01 至 2026-12-31"
 
 
 @pytest.mark.parametrize(
     "period,message",
     [
+        ("2027", f"无法计算期间 2027: 参数 dibao_standard(dibao.yaml)在 2027-01-01 没有有效值;{COVERAGE}"),
         (
-            "2024",
-            "无法计算期间 2024: 参数 dibao_standard(dibao.yaml)在 2024-01-01 没有有效值;"
-            "本规则库 chongqing-nanchuan 覆盖 2023-01-01 至 2023-12-31",
+            "2027-01",
+            f"无法计算期间 2027-01: 参数 dibao_standard(dibao.yaml)在 2027-01-01 没有有效值;{COVERAGE}",
         ),
+        ("2021", f"无法计算期间 2021: 参数 dibao_standard(dibao.yaml)在 2021-01-01 没有有效值;{COVERAGE}"),
         (
-            "2022-12",
-            "无法计算期间 2022-12: 参数 dibao_standard(dibao.yaml)在 2022-12-01 没有有效值;"
-            "本规则库 chongqing-nanchuan 覆盖 2023-01-01 至 2023-12-31",
+            "2021-12",
+            f"无法计算期间 2021-12: 参数 dibao_standard(dibao.yaml)在 2021-12-01 没有有效值;{COVERAGE}",
         ),
     ],
 )
@@ -177,15 +195,17 @@ def test_every_parameter_value_has_a_reference_and_status_and_every_rule_a_refer
             assert r.reference in {ref.id for ref in prog.references}
 
 
-def test_assumed_values_are_those_the_spec_lists() -> None:
+def _assumed_in(year: int) -> list[str]:
+    """The assumed parameter values a run of `year` can rest on: every first of a month and reference date."""
+    import datetime as dt
+
     rb = load_rulebook()
-    assumed = sorted(
-        f"{p.name}@{d}"
-        for p in rb.params.values()
-        for d, e in p.entries
-        if e is not None and e.status == "assumed"
-    )
-    assert assumed == [
+    days = [dt.date(year, m, 1) for m in range(1, 13)] + [dt.date(year, 12, 31)]
+    return sorted({a for d in days for a in rb.assumed(set(rb.params), d)})
+
+
+def test_a_2023_run_rests_on_the_assumptions_the_town_report_lists() -> None:
+    assert _assumed_in(2023) == [
         "dibao_priority_addon@2023-01-01",
         "dibao_standard@2023-09-01",
         "edu_preschool@2023-01-01",
@@ -193,3 +213,51 @@ def test_assumed_values_are_those_the_spec_lists() -> None:
         "premium_needy@2023-01-01",
         "tekun_basic_living@2023-09-01",
     ]
+
+
+@pytest.mark.parametrize(
+    "year,assumed",
+    [
+        (
+            2022,
+            # the 2022-01 and 2022-09 standards: official values, assumed first months
+            "dibao_priority_addon@2022-01-01 dibao_standard@2022-01-01 dibao_standard@2022-09-01 "
+            "edu_preschool@2022-01-01 premium_dibao@2022-01-01 premium_needy@2022-01-01 "
+            "tekun_basic_living@2022-01-01 tekun_basic_living@2022-09-01",
+        ),
+        (
+            2024,
+            # 国家助学金 from the 2024 autumn semester: the start is assumed
+            "dibao_priority_addon@2024-01-01 dibao_standard@2024-09-01 edu_preschool@2024-01-01 "
+            "edu_senior@2024-09-01 edu_vocational@2024-09-01 premium_dibao@2024-01-01 premium_needy@2024-01-01 "
+            "tekun_basic_living@2024-09-01",
+        ),
+        (
+            2025,
+            "dibao_priority_addon@2025-01-01 dibao_standard@2025-09-01 edu_junior_boarding@2025-09-01 "
+            "edu_junior_day@2025-09-01 edu_preschool@2025-01-01 edu_primary_boarding@2025-09-01 "
+            "edu_primary_day@2025-09-01 premium_dibao@2025-01-01 premium_needy@2025-01-01 "
+            "tekun_basic_living@2025-09-01",
+        ),
+        (
+            2026,
+            # the 2025 standards and the 2025 premium carried forward; the 2025-09 education values now certain
+            "dibao_priority_addon@2026-01-01 dibao_standard@2026-01-01 edu_preschool@2026-01-01 "
+            "premium_dibao@2026-01-01 premium_full@2026-01-01 premium_needy@2026-01-01 "
+            "tekun_basic_living@2026-01-01",
+        ),
+    ],
+)
+def test_assumed_values_of_each_year(year: int, assumed: str) -> None:
+    assert _assumed_in(year) == assumed.split()
+
+
+def test_an_assumed_first_month_is_assumed_until_the_end_of_its_year() -> None:
+    import datetime as dt
+
+    std = load_rulebook().params["dibao_standard"]
+    assert std.status_at(dt.date(2023, 8, 1)) == "official"  # 717 / 581, in force since 2022-09
+    assert std.status_at(dt.date(2023, 9, 1)) == "assumed"
+    assert std.status_at(dt.date(2023, 12, 1)) == "assumed"
+    assert std.status_at(dt.date(2024, 1, 1)) == "official"
+    assert std.status_at(dt.date(2027, 1, 1)) is None

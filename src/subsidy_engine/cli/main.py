@@ -334,11 +334,34 @@ def rules_show(folder: Path | None, on: str | None) -> None:
             if isinstance(v, dict)
             else fen_text(int(v * 100))
         )
-        status = "正式" if entry.status == "official" else "假定"
+        status = "正式" if p.status_at(day) == "official" else "假定"
         rows.append(
             [by_file.get(p.file, ""), name, p.description, value, p.unit, str(start), status, entry.reference]
         )
     click.echo(_table(rows, right=set()))
+
+
+@rules.command("coverage")
+@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--cases",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="规则用例目录(默认: 项目的 tests/rules)",
+)
+@edge
+def rules_coverage(folder: Path | None, cases: Path | None) -> None:
+    """用规则用例检查覆盖: 哪些规则发放过、条件真假是否都出现过、决策表的哪些行和参数的哪些期间用过。
+    有规则、决策表行或参数期间从未用过时退出码为 1。"""
+    from subsidy_engine.rulebook.load import load_rulebook
+    from subsidy_engine.run.cases import read_case_folder
+    from subsidy_engine.run.coverage import DEFAULT_CASES, measure, report
+
+    rb = load_rulebook(folder)
+    where = cases or DEFAULT_CASES
+    cov = measure(rb, read_case_folder(where))
+    click.echo(report(cov, where), nl=False)
+    if cov.gaps():
+        sys.exit(1)
 
 
 register_audit_commands(main)

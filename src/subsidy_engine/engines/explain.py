@@ -262,7 +262,7 @@ class Explainer:
             "取值": f"{shown} {p.unit}",
             "生效日期": start.isoformat(),
             "依据": entry.reference,
-            "状态": "正式" if entry.status == "official" else "假定",
+            "状态": "正式" if p.status_at(d) == "official" else "假定",
         }
 
 

@@ -4,6 +4,7 @@ file may hold. Unknown keys are refused (`extra="forbid"`); rulebook.py turns a 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -25,8 +26,13 @@ class Reference(_Model):
 
 
 class ValueEntry(_Model):
+    """A parameter's value from a date on. `status` is the value's; `start_status: assumed` says the value is
+    published but its first month in force is not, so results from that month to the end of its calendar year
+    rest on an assumption (by the next January the value was in force, whatever its exact start)."""
+
     value: Decimal | dict[str, Decimal]
     status: Literal["official", "assumed"]
+    start_status: Literal["official", "assumed"] = "official"
     reference: str
     note: str | None = None
 
@@ -154,7 +160,7 @@ def parse_file(cls: type[_Model], data: Any, path: Path) -> Any:
     except ValidationError as e:
         errors = e.errors()
         err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
-        loc = tuple(err["loc"])
+        loc = tuple(_date_key(x) for x in err["loc"])
         key = ".".join(str(x) for x in loc)
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
@@ -167,7 +173,15 @@ def parse_file(cls: type[_Model], data: Any, path: Path) -> Any:
             )
         elif err["type"] == "missing":
             msg = f"缺少必需的键 {loc[-1]!r}"
+        elif err["type"] == "literal_error":
+            msg = f"{loc[-1]} 不能是 {err['input']!r}(可选: {err['ctx']['expected']})"
         raise RulebookError(msg, file=str(path), key=key, line=yamlio.line_of(data, loc)) from None
+
+
+def _date_key(part: Any) -> Any:
+    """pydantic names a date key of `values` as `datetime.date(2023, 9, 1)`: show it as written, 2023-09-01."""
+    m = re.fullmatch(r"datetime\.date\((\d+), (\d+), (\d+)\)", str(part))
+    return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}" if m else part
 
 
 def _fields_at(cls: type[_Model], loc: tuple[Any, ...]) -> list[str]:

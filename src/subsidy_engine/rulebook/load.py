@@ -70,7 +70,7 @@ def load(folder: str | Path) -> Rulebook:
                 raise RulebookError(
                     f"参数名 {pname} 已被使用(参数、字段和定义的名字必须唯一)", file=where, line=line
                 )
-            _check_param(pname, p, where, line)
+            _check_param(pname, p, {r.id for r in pf.references}, where, data)
             params[pname] = Param(pname, where, p.description, p.unit, p.key, sorted(p.values.items()))
 
     env = T.Env(fields=dict(FIELDS), params={k: v.key for k, v in params.items()}, allow_aggregates=True)
@@ -88,12 +88,20 @@ def load(folder: str | Path) -> Rulebook:
     return Rulebook(meta.name, meta.title, root, programs, params, definitions, files, findings)
 
 
-def _check_param(name: str, p: Parameter, file: str, line: int | None) -> None:
+def _check_param(name: str, p: Parameter, refs: set[str], file: str, data: Any) -> None:
+    line = yamlio.line_of(data, ("parameters", name))
     if p.key is not None and (p.key not in FIELDS or FIELDS[p.key].kind != "enum"):
         raise RulebookError(f"参数 {name} 的 key {p.key!r} 应是取值可枚举的字段", file=file, line=line)
     for d, entry in p.values.items():
         if entry is None:
             continue
+        line = yamlio.line_of(data, ("parameters", name, "values", d))
+        if entry.reference not in refs:
+            raise RulebookError(
+                f"参数 {name} 在 {d} 的 reference {entry.reference!r} 不在本文件 references 里",
+                file=file,
+                line=line,
+            )
         values = entry.value.values() if isinstance(entry.value, dict) else [entry.value]
         if isinstance(entry.value, dict) != (p.key is not None):
             raise RulebookError(

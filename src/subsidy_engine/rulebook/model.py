@@ -44,6 +44,17 @@ class Param:
             return None
         return found  # type: ignore[return-value]
 
+    def status_at(self, d: dt.date) -> str | None:
+        """`official` or `assumed` for the value in force at d (None: no value): assumed when the value is, or
+        when its first month in force is assumed and d falls in that month's calendar year."""
+        hit = self.entry_at(d)
+        if hit is None:
+            return None
+        start, entry = hit
+        if entry.status == "assumed" or (entry.start_status == "assumed" and d.year == start.year):
+            return "assumed"
+        return "official"
+
     def fen_at(self, d: dt.date) -> int | dict[str, int]:
         hit = self.entry_at(d)
         if hit is None:
@@ -179,6 +190,6 @@ class Rulebook:
         out = []
         for name in sorted(params):
             hit = self.params[name].entry_at(d)
-            if hit is not None and hit[1].status == "assumed":
+            if hit is not None and self.params[name].status_at(d) == "assumed":
                 out.append(f"{name}@{hit[0]}")
         return out
