@@ -23,7 +23,8 @@ from subsidy_engine.roster.read import RawRoster
 from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run.payments import fen_text
-from subsidy_engine.run.pipeline import RunResult, evaluate_roster
+from subsidy_engine.run.pipeline import evaluate_roster
+from subsidy_engine.run.result import RunResult
 
 FINDING_COLUMNS = ["代码", "标题", "户编号", "证件号码", "证据", "涉及金额"]
 

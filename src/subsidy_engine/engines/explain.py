@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+from subsidy_engine.engines.contract import choose, params_at, schedule
 from subsidy_engine.engines.facts import base_facts, facts_at
-from subsidy_engine.engines.scalar import Params, Row, Scalar, fact_rows, params_at
-from subsidy_engine.periods import Period, reference_dates
+from subsidy_engine.engines.scalar import Params, Row, Scalar, fact_rows
+from subsidy_engine.periods import Period
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook.model import CompiledRule, Program, Rulebook
 from subsidy_engine.run.payments import fen_text
@@ -65,9 +66,10 @@ class Explainer:
         if asked is not None:
             out["查询人"] = {**who[asked], "证件号码": str(members.at[asked, "id_number"])}
         cache: dict[dt.date, tuple[Params, list[Row]]] = {}
-        for program in self.rulebook.programs:
+        plan = schedule(self.rulebook, period)
+        for pi, program in enumerate(self.rulebook.programs):
             dates = []
-            for d in reference_dates(program.schedule.kind, program.schedule.reference_dates, period):
+            for d in [d for d, pis in plan.items() if pi in pis]:
                 if d not in cache:
                     params = params_at(self.rulebook, d)
                     rows = fact_rows(facts_at(base, d))
@@ -119,12 +121,7 @@ class Explainer:
     ) -> dict[str, Any]:
         row = rows[i]
         rules = [self.rule(r, d, row, rows, params) for r in program.rules]
-        matched = [(k, r) for k, r in enumerate(rules) if r["成立"]]
-        chosen = [k for k, _ in matched]
-        if program.hit_policy == "highest" and matched:
-            chosen = [min(matched, key=lambda kr: (-kr[1]["金额分"], kr[0]))[0]]
-        elif program.hit_policy == "first" and matched:
-            chosen = chosen[:1]
+        chosen = choose(program.hit_policy, [(k, r["金额分"]) for k, r in enumerate(rules) if r["成立"]])
         for k, r in enumerate(rules):
             r["采用"] = k in chosen and r["金额分"] > 0
         paid = sum(r["金额分"] for r in rules if r["采用"])

@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 from durable.engine import Host, MessageNotHandledException, MessageObservedException
 
+from subsidy_engine.engines.contract import choose, month_code, params_at, schedule
 from subsidy_engine.engines.facts import base_facts, facts_at
-from subsidy_engine.engines.scalar import Params, Row, Scalar, fact_rows, params_at
+from subsidy_engine.engines.scalar import Params, Row, Scalar, fact_rows
 from subsidy_engine.engines.vectorized import LINE_COLUMNS, Progress
 from subsidy_engine.errors import EvaluationError, RulebookError
-from subsidy_engine.periods import Period, reference_dates
+from subsidy_engine.periods import Period
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook.model import Program, Rulebook
 
@@ -239,11 +240,7 @@ class ReteEngine:
         return h
 
     def schedule(self, period: Period) -> list[tuple[dt.date, list[int]]]:
-        by_date: dict[dt.date, list[int]] = {}
-        for pi, p in enumerate(self.rulebook.programs):
-            for d in reference_dates(p.schedule.kind, p.schedule.reference_dates, period):
-                by_date.setdefault(d, []).append(pi)
-        return sorted(by_date.items())
+        return list(schedule(self.rulebook, period).items())
 
     def run(self, persons: pd.DataFrame, period: Period, progress: Progress | None = None) -> pd.DataFrame:
         self.rulebook.check_period(period)
@@ -356,17 +353,13 @@ class ReteEngine:
         out = []
         for (di, mi, pi), found in sorted(hits.items()):
             program: Program = self.rulebook.programs[pi]
-            found.sort()
-            if program.hit_policy == "highest":
-                found = [min(found, key=lambda x: (-x[1], x[0]))]
-            elif program.hit_policy == "first":
-                found = found[:1]
+            kept = choose(program.hit_policy, found)
             d = dated[di][0]
-            for ri, amount in found:
+            for ri, amount in sorted(h for h in found if h[0] in kept):
                 if amount > 0:
                     out.append(
                         (
-                            d.year * 12 + d.month - 1,
+                            month_code(d),
                             program.id,
                             program.rules[ri].id,
                             positions[mi],

@@ -12,7 +12,6 @@ semantics of engine_vectorized.py on plain values, so the two can check each oth
 
 from __future__ import annotations
 
-import datetime as dt
 import operator
 from collections.abc import Callable
 from decimal import Decimal
@@ -56,10 +55,6 @@ def fact_rows(frame: pd.DataFrame) -> list[Row]:
         columns[name] = values
     names = list(columns)
     return [dict(zip(names, vals, strict=True)) for vals in zip(*columns.values(), strict=True)]
-
-
-def params_at(rulebook: Rulebook, d: dt.date) -> Params:
-    return {k: p.fen_at(d) for k, p in rulebook.params.items()}
 
 
 class Scalar:

@@ -18,9 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from subsidy_engine.engines.contract import choose_arrays, month_code, params_at, schedule
 from subsidy_engine.engines.facts import Base, base_facts, facts_arrays
 from subsidy_engine.errors import EvaluationError
-from subsidy_engine.periods import Period, reference_dates
+from subsidy_engine.periods import Period
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
 from subsidy_engine.rulebook.model import Program, Rulebook
@@ -197,16 +198,14 @@ class VectorizedEngine:
         }
 
     def schedule(self, period: Period) -> dict[dt.date, list[Program]]:
-        by_date: dict[dt.date, list[Program]] = {}
-        for p in self.rulebook.programs:
-            for d in reference_dates(p.schedule.kind, p.schedule.reference_dates, period):
-                by_date.setdefault(d, []).append(p)
-        return dict(sorted(by_date.items()))
+        return {
+            d: [self.rulebook.programs[i] for i in pis] for d, pis in schedule(self.rulebook, period).items()
+        }
 
     def context(self, base: Base, d: dt.date) -> Ctx:
         ctx = Ctx(
             facts_arrays(base, d),
-            {k: p.fen_at(d) for k, p in self.rulebook.params.items()},
+            params_at(self.rulebook, d),
             base.household,
             base.n_households,
         )
@@ -257,13 +256,7 @@ class VectorizedEngine:
         idx = np.concatenate(idx_parts)
         rule_k = np.concatenate(rule_parts)
         amounts = np.concatenate(amount_parts)
-        if program.hit_policy in ("highest", "first") and len(idx):
-            key = -amounts if program.hit_policy == "highest" else np.zeros_like(amounts)
-            order = np.lexsort((rule_k, key, idx))
-            idx, rule_k, amounts = idx[order], rule_k[order], amounts[order]
-            first = np.ones(len(idx), dtype=bool)
-            first[1:] = idx[1:] != idx[:-1]
-            idx, rule_k, amounts = idx[first], rule_k[first], amounts[first]
+        idx, rule_k, amounts = choose_arrays(program.hit_policy, idx, rule_k, amounts)
         keep = amounts > 0
         return idx[keep], rule_k[keep], amounts[keep]
 
@@ -278,7 +271,7 @@ def _lines_frame(
         return pd.DataFrame({c: pd.Series(dtype=object) for c in LINE_COLUMNS})
     date_i = np.concatenate([np.full(len(p[2]), p[0], dtype=np.int64) for p in parts])
     rule_i = np.concatenate([p[1] + p[3] for p in parts])
-    month_of = np.array([d.year * 12 + d.month - 1 for d in dates], dtype=np.int64)
+    month_of = np.array([month_code(d) for d in dates], dtype=np.int64)
     date_of = np.empty(len(dates), dtype=object)
     date_of[:] = dates
 

@@ -26,7 +26,7 @@ from subsidy_engine.arrays import arrow_of
 from subsidy_engine.errors import OutputError
 from subsidy_engine.roster.validate import REJECT_COLUMNS
 from subsidy_engine.run.payments import PAYMENT_COLUMNS
-from subsidy_engine.run.pipeline import RunResult
+from subsidy_engine.run.result import RunResult
 
 FORMATS = ("csv", "xlsx", "parquet")
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)

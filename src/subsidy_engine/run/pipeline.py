@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,31 +11,17 @@ from subsidy_engine.engines.vectorized import Progress, VectorizedEngine
 from subsidy_engine.errors import CrossCheckError, RejectedRowsError
 from subsidy_engine.periods import Period, parse_period
 from subsidy_engine.roster.read import RawRoster, read_roster
-from subsidy_engine.roster.validate import Validated, validate
+from subsidy_engine.roster.validate import validate
 from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run.payments import payments_frame
+from subsidy_engine.run.result import RunResult
 from subsidy_engine.run.totals import assumed_by_rule, totals_frame
-from subsidy_engine.version import __version__
 
 if TYPE_CHECKING:
     from subsidy_engine.engines.dask.engine import DaskOptions
 
 ENGINES = ("pandas", "rete", "dask")
-
-
-@dataclass
-class RunResult:
-    period: Period
-    rulebook: Rulebook
-    raw: RawRoster
-    validated: Validated
-    lines: pd.DataFrame
-    payments: pd.DataFrame
-    totals: pd.DataFrame
-    assumed: dict[tuple[str, str], set[str]]
-    engine: str
-    version: str = __version__
 
 
 def evaluate_roster(

@@ -24,7 +24,7 @@ from subsidy_engine.periods import Period, parse_period
 from subsidy_engine.roster.validate import REJECT_COLUMNS
 from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.rulebook.model import Rulebook
-from subsidy_engine.run.pipeline import RunResult
+from subsidy_engine.run.result import RunResult
 from subsidy_engine.run.totals import totals_frame
 
 
