@@ -36,6 +36,7 @@ class Ctx:
     params: dict[str, int | dict[str, int]]
     household: np.ndarray
     n_households: int
+    rows: np.ndarray | None = None  # the roster row number (行号) of each person, for messages
 
     @property
     def n(self) -> int:
@@ -218,6 +219,7 @@ class VectorizedEngine:
     def run(self, persons: pd.DataFrame, period: Period, progress: Progress | None = None) -> pd.DataFrame:
         self.rulebook.check_period(period)
         base = base_facts(persons)
+        roster_rows = persons["_row"].to_numpy() if "_row" in persons else None
         plan = self.schedule(period)
         parts: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []  # (date, rule, pos, amount)
         rule_names: list[tuple[str, str]] = []  # (program, rule) per rule index
@@ -226,6 +228,7 @@ class VectorizedEngine:
             if progress:
                 progress("evaluate", i, len(plan))
             ctx = self.context(base, d)
+            ctx.rows = roster_rows
             for program in programs:
                 offset = len(rule_names)
                 rule_names += [(program.id, r.id) for r, _, _ in self.rules[program.id]]
@@ -247,9 +250,10 @@ class VectorizedEngine:
             idx = np.flatnonzero(mask)
             amounts = np.broadcast_to(np.asarray(amount(ctx), dtype=np.int64), (n,))[idx]
             if (amounts < 0).any():
-                bad = idx[amounts < 0][0]
+                bad = int(idx[amounts < 0][0])
                 raise EvaluationError(
-                    f"规则 {rule.id} 在 {d} 得出负数金额(第 {bad} 个人员记录);请检查规则文件 {program.file}"
+                    f"规则 {rule.id} 在 {d} 得出负数金额({person_named(ctx.rows, bad)});"
+                    f"请检查规则文件 {program.file}"
                 )
             idx_parts.append(idx)
             rule_parts.append(np.full(len(idx), k, dtype=np.int64))
@@ -266,6 +270,11 @@ class VectorizedEngine:
             idx, rule_k, amounts = idx[first], rule_k[first], amounts[first]
         keep = amounts > 0
         return idx[keep], rule_k[keep], amounts[keep]
+
+
+def person_named(rows: np.ndarray | list[int] | None, pos: int) -> str:
+    """'名册第 12 行' for a person at position `pos`, or 'the pos-th record' when no row numbers are known."""
+    return f"名册第 {int(rows[pos])} 行" if rows is not None else f"第 {pos + 1} 个人员记录"
 
 
 def _lines_frame(
