@@ -199,8 +199,8 @@ def test_memory_stays_flat_over_20000_households() -> None:
 
 
 def _one_household(engine: ReteEngine, persons: pd.DataFrame, period: Any) -> tuple[Any, list[int]]:
-    from subsidy_engine.engines.facts import base_facts, facts_at
     from subsidy_engine.engines.contract import params_at
+    from subsidy_engine.engines.facts import base_facts, facts_at
     from subsidy_engine.engines.scalar import fact_rows
 
     base = base_facts(persons)

@@ -39,7 +39,7 @@ good = make_id("1972-05-01", 2, False)
 case(
     "id_checksum",
     lambda r: r[1].update(证件号码=good[:-1] + ("0" if good[-1] != "0" else "1")),
-    ("3", "证件号码", "ID_CHECKSUM", "证件号码校验位错误"),
+    ("3", "证件号码", "ID_CHECKSUM", "号码有误,请核对原件"),
 )
 case(
     "id_birth_date",

@@ -12,6 +12,7 @@ import datetime as dt
 
 import numpy as np
 
+from subsidy_engine.errors import EvaluationError
 from subsidy_engine.periods import Period, reference_dates
 from subsidy_engine.rulebook.model import Rulebook
 
@@ -62,3 +63,13 @@ def choose_arrays(
     first = np.ones(len(idx), dtype=bool)
     first[1:] = idx[1:] != idx[:-1]
     return idx[first], rule_k[first], amounts[first]
+
+
+def person_named(rows: np.ndarray | list[int] | None, pos: int) -> str:
+    """'名册第 12 行' for a person at position `pos`, or 'the pos-th record' when no row numbers are known."""
+    return f"名册第 {int(rows[pos])} 行" if rows is not None else f"第 {pos + 1} 个人员记录"
+
+
+def negative_amount(rule_id: str, d: dt.date, who: str, file: str) -> EvaluationError:
+    """A rule that computes a negative amount stops the run: the rule file is wrong, not the person."""
+    return EvaluationError(f"规则 {rule_id} 在 {d} 得出负数金额({who});请检查规则文件 {file}")

@@ -25,7 +25,14 @@ import numpy as np
 import pandas as pd
 from durable.engine import Host, MessageNotHandledException, MessageObservedException
 
-from subsidy_engine.engines.contract import choose, month_code, params_at, schedule
+from subsidy_engine.engines.contract import (
+    choose,
+    month_code,
+    negative_amount,
+    params_at,
+    person_named,
+    schedule,
+)
 from subsidy_engine.engines.facts import base_facts, facts_at
 from subsidy_engine.engines.scalar import Params, Row, Scalar, fact_rows
 from subsidy_engine.engines.vectorized import LINE_COLUMNS, Progress
@@ -285,16 +292,21 @@ class ReteEngine:
         for i, h in enumerate(hh):
             members.setdefault(h, []).append(i)
         pos = positions.tolist()
+        roster_rows = persons["_row"].tolist() if "_row" in persons else None
         out: list[tuple[Any, ...]] = []
         for idx in members.values():
             out += self.household(
                 [(d, pis, params, [rows[i] for i in idx]) for d, pis, params, rows in dated],
                 [pos[i] for i in idx],
+                [roster_rows[i] for i in idx] if roster_rows is not None else None,
             )
         return pd.DataFrame(out, columns=LINE_COLUMNS)
 
     def household(
-        self, dated: list[tuple[dt.date, list[int], Params, list[Row]]], positions: list[int]
+        self,
+        dated: list[tuple[dt.date, list[int], Params, list[Row]]],
+        positions: list[int],
+        roster_rows: list[int] | None = None,
     ) -> list[tuple[Any, ...]]:
         """Evaluate one household on every reference date: one durable-rules session, deleted after."""
         h = self.ensure_registered()
@@ -329,13 +341,14 @@ class ReteEngine:
             h.delete_state(self.compiled.name, sid)
         if state.get("exception"):
             raise EvaluationError(f"rete 引擎规则动作出错(户内第一人 {positions[0]}): {state['exception']}")
-        return self.lines(dated, positions, [(where[fid], key) for fid, key in _SINK])
+        return self.lines(dated, positions, [(where[fid], key) for fid, key in _SINK], roster_rows)
 
     def lines(
         self,
         dated: list[tuple[dt.date, list[int], Params, list[Row]]],
         positions: list[int],
         matches: list[tuple[tuple[int, int], str]],
+        roster_rows: list[int] | None = None,
     ) -> list[tuple[Any, ...]]:
         """Amounts in integer fen, outside the engine, then the program's hit policy; zero amounts dropped."""
         hits: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
@@ -345,10 +358,12 @@ class ReteEngine:
             amount = self.amount(pi, ri, rows[mi], rows, params)
             if amount < 0:
                 bad = self.rulebook.programs[pi]
-                raise EvaluationError(
-                    f"规则 {bad.rules[ri].id} 在 {d} 得出负数金额(第 {positions[mi]} 个人员记录);"
-                    f"请检查规则文件 {bad.file}"
+                who = (
+                    person_named(roster_rows, mi)
+                    if roster_rows is not None
+                    else person_named(None, positions[mi])
                 )
+                raise negative_amount(bad.rules[ri].id, d, who, bad.file)
             hits.setdefault((di, mi, pi), []).append((ri, amount))
         out = []
         for (di, mi, pi), found in sorted(hits.items()):

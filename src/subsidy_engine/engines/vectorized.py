@@ -18,9 +18,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from subsidy_engine.engines.contract import choose_arrays, month_code, params_at, schedule
+from subsidy_engine.engines.contract import (
+    choose_arrays,
+    month_code,
+    negative_amount,
+    params_at,
+    person_named,
+    schedule,
+)
 from subsidy_engine.engines.facts import Base, base_facts, facts_arrays
-from subsidy_engine.errors import EvaluationError
 from subsidy_engine.periods import Period
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
@@ -37,6 +43,7 @@ class Ctx:
     params: dict[str, int | dict[str, int]]
     household: np.ndarray
     n_households: int
+    rows: np.ndarray | None = None  # the roster row number (行号) of each person, for messages
 
     @property
     def n(self) -> int:
@@ -217,6 +224,7 @@ class VectorizedEngine:
     def run(self, persons: pd.DataFrame, period: Period, progress: Progress | None = None) -> pd.DataFrame:
         self.rulebook.check_period(period)
         base = base_facts(persons)
+        roster_rows = persons["_row"].to_numpy() if "_row" in persons else None
         plan = self.schedule(period)
         parts: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []  # (date, rule, pos, amount)
         rule_names: list[tuple[str, str]] = []  # (program, rule) per rule index
@@ -225,6 +233,7 @@ class VectorizedEngine:
             if progress:
                 progress("evaluate", i, len(plan))
             ctx = self.context(base, d)
+            ctx.rows = roster_rows
             for program in programs:
                 offset = len(rule_names)
                 rule_names += [(program.id, r.id) for r, _, _ in self.rules[program.id]]
@@ -246,10 +255,8 @@ class VectorizedEngine:
             idx = np.flatnonzero(mask)
             amounts = np.broadcast_to(np.asarray(amount(ctx), dtype=np.int64), (n,))[idx]
             if (amounts < 0).any():
-                bad = idx[amounts < 0][0]
-                raise EvaluationError(
-                    f"规则 {rule.id} 在 {d} 得出负数金额(第 {bad} 个人员记录);请检查规则文件 {program.file}"
-                )
+                bad = int(idx[amounts < 0][0])
+                raise negative_amount(rule.id, d, person_named(ctx.rows, bad), program.file)
             idx_parts.append(idx)
             rule_parts.append(np.full(len(idx), k, dtype=np.int64))
             amount_parts.append(amounts)

@@ -3,6 +3,8 @@
 Each parser returns the parsed value or raises `CellError(code, message)`; `validate.py` applies them once
 per distinct value of a column, so a million rows cost as much as their distinct values.
 Dates are day numbers (days since 1970-01-01), months are `year * 12 + month - 1`, money is integer fen.
+Digits are ASCII 0-9 only; full-width ones (０-９, as Chinese input methods type them) are read as ASCII, any
+other script's digits (Arabic-Indic, mathematical, superscript) are not numbers.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from subsidy_engine.ceilings import max_amount_fen
+
 EPOCH = dt.date(1970, 1, 1)
 TRIM = " \t\r\n\u3000\u00a0\ufeff"
 
-_DATE = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})")
-_MONTH = re.compile(r"(\d{4})[-/](\d{1,2})")
-_MONEY = re.compile(r"\d+(?:\.\d+)?")
-_INT = re.compile(r"\d+(?:\.0+)?")
+_DATE = re.compile(r"([0-9]{4})([-/])([0-9]{1,2})\2([0-9]{1,2})")
+_MONTH = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})")
+_MONEY = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_INT = re.compile(r"[0-9]+(?:\.0+)?")
+INT_DIGITS = 9  # an integer cell (年级) longer than this is out of range, not a number to compute with
+MONEY_DIGITS = 16  # whole yuan digits past which no ceiling applies (ceilings.HIGHEST_YUAN has 16)
+_FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}  # ！..～ → !..~ (NFKC of this block only)
 TRUE_WORDS = frozenset({"是", "y", "true", "1"})
 FALSE_WORDS = frozenset({"否", "n", "false", "0"})
 
@@ -30,6 +37,16 @@ class CellError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def ascii_width(text: str) -> str:
+    """Full-width ASCII forms (０-９, ．, －, ／, Ｙ…) as ASCII; every other character unchanged."""
+    return text if text.isascii() else text.translate(_FULL_WIDTH)
+
+
+def quoted(text: str, limit: int = 64) -> str:
+    """A cell's text for a message: quoted, and cut after `limit` characters (the value column has it whole)."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}…(共 {len(text)} 个字符)"
 
 
 def is_blank(value: object) -> bool:
@@ -51,6 +68,8 @@ def as_text(value: object) -> str:
         return value.strip(TRIM)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, int) and value.bit_length() > 9000:  # str() refuses past 4,300 digits
+        return f"(超过 2700 位的整数,共 {value.bit_length()} 位二进制)"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (np.integer, np.floating)):
@@ -88,28 +107,35 @@ def _typed_date(value: object) -> dt.date | None:
     return None
 
 
+def _typed(value: object, code: str) -> dt.date | None:
+    try:
+        return _typed_date(value)
+    except (ValueError, OverflowError):  # a datetime64 outside the years 1–9999
+        raise CellError(code, f"日期超出可处理的范围: {quoted(as_text(value))}") from None
+
+
 def parse_date(value: object) -> int:
-    typed = _typed_date(value)
+    typed = _typed(value, "BAD_DATE")
     if typed is not None:
         return day_number(typed)
     text = as_text(value)
-    m = _DATE.fullmatch(text)
+    m = _DATE.fullmatch(ascii_width(text))
     if not m:
-        raise CellError("BAD_DATE", f"日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD: {text!r}")
+        raise CellError("BAD_DATE", f"日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD: {quoted(text)}")
     try:
         return day_number(dt.date(int(m.group(1)), int(m.group(3)), int(m.group(4))))
     except ValueError:
-        raise CellError("BAD_DATE", f"不是有效的日历日期: {text!r}") from None
+        raise CellError("BAD_DATE", f"不是有效的日历日期: {quoted(text)}") from None
 
 
 def parse_month(value: object) -> int:
-    typed = _typed_date(value)
+    typed = _typed(value, "BAD_MONTH")
     if typed is not None:
         return month_number(typed.year, typed.month)
     text = as_text(value)
-    m = _MONTH.fullmatch(text)
+    m = _MONTH.fullmatch(ascii_width(text))
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise CellError("BAD_MONTH", f"月份格式应为 YYYY-MM 或 YYYY/MM: {text!r}")
+        raise CellError("BAD_MONTH", f"月份格式应为 YYYY-MM 或 YYYY/MM: {quoted(text)}")
     return month_number(int(m.group(1)), int(m.group(2)))
 
 
@@ -118,16 +144,17 @@ def parse_bool(value: object) -> bool:
         return bool(value)
     if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
         return bool(value)
-    text = as_text(value).lower()
+    text = ascii_width(as_text(value)).lower()
     if text in TRUE_WORDS:
         return True
     if text in FALSE_WORDS:
         return False
-    raise CellError("BAD_BOOL", f"应为 是/否 (Y/N, true/false, 1/0): {as_text(value)!r}")
+    raise CellError("BAD_BOOL", f"应为 是/否 (Y/N, true/false, 1/0): {quoted(as_text(value))}")
 
 
-def parse_money(value: object) -> int:
-    """Yuan → integer fen, exactly; a numeric cell is read at the precision a spreadsheet shows (15 digits)."""
+def parse_money(value: object, ceiling_fen: int | None = None) -> int:
+    """Yuan → integer fen, exactly; a numeric cell is read at the precision a spreadsheet shows (15 digits).
+    An amount above `ceiling_fen` (default: the `ceilings` setting) is `MONEY_TOO_LARGE`."""
     if isinstance(value, bool):
         raise CellError("BAD_MONEY", f"金额应为数字: {value!r}")
     if isinstance(value, (int, np.integer)):
@@ -143,37 +170,69 @@ def parse_money(value: object) -> int:
         amount = value
     else:
         text = as_text(value)
-        if text.startswith("-") and _MONEY.fullmatch(text[1:]):
-            raise CellError("MONEY_NEGATIVE", f"金额不能为负数: {text!r}")
-        if not _MONEY.fullmatch(text):
-            raise CellError("BAD_MONEY", f"金额只能是数字和小数点(不带符号、千分位或货币符号): {text!r}")
+        plain = ascii_width(text)
+        if plain.startswith("-") and _MONEY.fullmatch(plain[1:]):
+            raise CellError("MONEY_NEGATIVE", f"金额不能为负数: {quoted(text)}")
+        if not _MONEY.fullmatch(plain):
+            raise CellError(
+                "BAD_MONEY", f"金额只能是数字和小数点(不带符号、千分位或货币符号): {quoted(text)}"
+            )
         try:
-            amount = Decimal(text)
+            amount = Decimal(plain)
         except InvalidOperation:  # pragma: no cover - the pattern above admits only decimals
-            raise CellError("BAD_MONEY", f"金额应为数字: {text!r}") from None
+            raise CellError("BAD_MONEY", f"金额应为数字: {quoted(text)}") from None
+    if not amount.is_finite():
+        raise CellError("BAD_MONEY", f"金额应为数字: {quoted(as_text(value))}")
     if amount < 0:
-        raise CellError("MONEY_NEGATIVE", f"金额不能为负数: {as_text(value)!r}")
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise CellError("MONEY_PRECISION", f"金额最多两位小数: {as_text(value)!r}")
-    return int(fen)
+        raise CellError("MONEY_NEGATIVE", f"金额不能为负数: {quoted(as_text(value))}")
+    return _fen(amount, value, max_amount_fen() if ceiling_fen is None else ceiling_fen)
+
+
+def _fen(amount: Decimal, value: object, ceiling_fen: int) -> int:
+    """A non-negative amount in fen, from its digits (exact at any length: no decimal context rounds it)."""
+    _, digits, exp = amount.as_tuple()
+    assert isinstance(exp, int)
+    n = len(digits)
+    if not any(digits):
+        return 0
+    while digits[n - 1] == 0:  # trailing zeros (704.690 is 704.69) do not count as decimals
+        n -= 1
+        exp += 1
+    if n + exp > MONEY_DIGITS:
+        fen = None
+    elif exp < -2:
+        raise CellError("MONEY_PRECISION", f"金额最多两位小数: {quoted(as_text(value))}")
+    else:
+        fen = int("".join(map(str, digits[:n]))) * 10 ** (exp + 2)
+    if fen is None or fen > ceiling_fen:
+        raise CellError(
+            "MONEY_TOO_LARGE",
+            f"金额 {quoted(as_text(value))} 超过单个金额上限 {ceiling_fen // 100} 元,请核对是否多录了数字",
+        )
+    return fen
 
 
 def parse_int(value: object) -> int:
     if isinstance(value, bool):
         raise CellError("BAD_INT", f"应为整数: {value!r}")
     if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return int(value)
-    text = as_text(value)
-    if not _INT.fullmatch(text):
-        raise CellError("BAD_INT", f"应为整数: {text!r}")
-    return int(text.split(".")[0])
+        number = int(value)
+    elif isinstance(value, (float, np.floating)) and float(value).is_integer():
+        number = int(float(value))
+    else:
+        text = as_text(value)
+        plain = ascii_width(text)
+        if not _INT.fullmatch(plain):
+            raise CellError("BAD_INT", f"应为整数: {quoted(text)}")
+        whole = plain.split(".")[0]
+        number = int(whole) if len(whole.lstrip("0")) <= INT_DIGITS else 10**INT_DIGITS
+    if abs(number) >= 10**INT_DIGITS:
+        raise CellError("BAD_INT", f"整数超出可处理的范围(最多 {INT_DIGITS} 位): {quoted(as_text(value))}")
+    return number
 
 
 def parse_enum(value: object, allowed: tuple[str, ...]) -> str:
     text = as_text(value)
     if text not in allowed:
-        raise CellError("BAD_ENUM", f"{text!r} 不是允许的值 ({' / '.join(allowed)})")
+        raise CellError("BAD_ENUM", f"{quoted(text)} 不是允许的值 ({' / '.join(allowed)})")
     return text

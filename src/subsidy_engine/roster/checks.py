@@ -14,22 +14,72 @@ from subsidy_engine.roster.schema import HOUSEHOLD_COLUMNS, Column
 
 
 def check_ids(
-    ids: np.ndarray, ok: dict[str, np.ndarray], problems: Problems, column: idcard.IdColumn
-) -> None:
-    """证件号码 shape, birth date and check character; `column` is the whole column's `IdColumn`."""
+    ids: np.ndarray,
+    ok: dict[str, np.ndarray],
+    problems: Problems,
+    column: idcard.IdColumn,
+    numeric: np.ndarray | None = None,
+) -> np.ndarray:
+    """证件号码 shape, birth date and check character; `column` is the whole column's `IdColumn`, `numeric`
+    the rows whose cell was a spreadsheet number. Each distinct number is explained once. Returns the rows whose
+    number was lost to Excel (a number cell, scientific notation): they are not compared for duplicates."""
     valid = np.zeros(len(ids), dtype=bool)
     valid[column.sized] = column.valid()
+    if numeric is not None:
+        valid &= ~numeric  # a float's digits past the 15th are not the person's, even when they check
+    lost = np.zeros(len(ids), dtype=bool)
+    said: dict[tuple[str, bool], tuple[str, str]] = {}
     for pos in np.flatnonzero(~pd.isna(ids) & ~valid):
-        code_msg = idcard.id_problem(ids[pos])
-        if code_msg is not None:
-            problems.add(pos, "id_number", ids[pos], code_msg[0], code_msg[1])
-            ok["id_number"][pos] = False
+        number, as_number = ids[pos], bool(numeric is not None and numeric[pos])
+        code_msg = said.get((number, as_number))
+        if code_msg is None:
+            # a number IdColumn finds invalid is invalid: its shape test is the ASCII one used here
+            code_msg = idcard.id_problem(number, as_number) or ("ID_FORMAT", "证件号码格式错误")
+            said[(number, as_number)] = code_msg
+        problems.add(pos, "id_number", number, *code_msg)
+        ok["id_number"][pos] = False
+        lost[pos] = code_msg[1] == idcard.LOST_TO_EXCEL
+    return lost
 
 
-def check_duplicates(ids: np.ndarray, rows: np.ndarray, problems: Problems, column: idcard.IdColumn) -> None:
-    """The same 证件号码 on several rows: each row names the others. Well-formed numbers compare as integers
-    (`IdColumn.keys`), any other text by its own hash, in a code space of its own (negative)."""
+SHOWN_ROWS = 5  # rows a message names before "等 N 行"
+
+
+def rows_named(rows: list[int], others: int) -> str:
+    """'第 3、4 行', or for a long list the first few: '第 3、4、5、6、7 行等 26000 行'."""
+    shown = "、".join(str(r) for r in rows[:SHOWN_ROWS])
+    return f"第 {shown} 行" if others <= SHOWN_ROWS else f"第 {shown} 行等 {others} 行"
+
+
+def _others(members: np.ndarray, rows: np.ndarray) -> list[tuple[int, str]]:
+    """(position, the other rows named) for each member of a group: linear, whatever the group's size."""
+    first = members[: SHOWN_ROWS + 1].tolist()
+    others = len(members) - 1
+    return [
+        (int(pos), rows_named([int(rows[q]) for q in first if q != pos], others)) for pos in members.tolist()
+    ]
+
+
+def _groups(keys: np.ndarray, positions: np.ndarray) -> list[np.ndarray]:
+    """`positions` split by equal `keys`, each group in input order."""
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    return np.split(positions[order], np.flatnonzero(k[1:] != k[:-1]) + 1) if len(k) else []
+
+
+def check_duplicates(
+    ids: np.ndarray,
+    rows: np.ndarray,
+    problems: Problems,
+    column: idcard.IdColumn,
+    lost: np.ndarray | None = None,
+) -> None:
+    """The same 证件号码 on several rows: each row names the others (the first few, then how many). Well-formed
+    numbers compare as integers (`IdColumn.keys`), any other text by its own hash, in a code space of its own
+    (negative). Rows in `lost` (a number Excel turned into a float) are not compared."""
     present = ~pd.isna(ids)
+    if lost is not None:
+        present &= ~lost
     keys = np.full(len(ids), -1, dtype=np.int64)
     formed = np.zeros(len(ids), dtype=bool)
     formed[column.sized] = column.well_formed
@@ -40,12 +90,10 @@ def check_duplicates(ids: np.ndarray, rows: np.ndarray, problems: Problems, colu
     dup = pd.Series(keys).duplicated(keep=False).to_numpy() & present
     if not dup.any():
         return
-    groups = pd.Series(np.flatnonzero(dup)).groupby(ids[dup])
-    for _, positions in groups:
-        pos_list = positions.tolist()
-        for pos in pos_list:
-            others = "、".join(str(rows[p]) for p in pos_list if p != pos)
-            problems.add(pos, "id_number", ids[pos], "ID_DUPLICATE", f"证件号码与第 {others} 行重复")
+    at = np.flatnonzero(dup)
+    for members in _groups(keys[at], at):
+        for pos, named in _others(members, rows):
+            problems.add(pos, "id_number", ids[pos], "ID_DUPLICATE", f"证件号码与{named}重复")
 
 
 def check_rows(
@@ -54,7 +102,9 @@ def check_rows(
     ids: np.ndarray,
     problems: Problems,
     column: idcard.IdColumn,
+    lost: np.ndarray | None = None,
 ) -> None:
+    """The checks within a row; `lost`: rows whose 证件号码 Excel mangled (no 残疾证号 comparison with it)."""
     n = len(ids)
     area_set = ~pd.isna(p["dibao_area"]) & ok["dibao_area"]
     for pos in np.flatnonzero(area_set & (p["dibao_from"] == NO_DATE) & ok["dibao_from"]):
@@ -100,7 +150,7 @@ def check_rows(
                 "CERT_FORMAT",
                 "残疾证号应为20位:本人证件号码 + 残疾类别(1–7) + 残疾等级(1–4)",
             )
-        elif ids[pos] is not None and c[:18] != ids[pos]:
+        elif ids[pos] is not None and c[:18] != ids[pos] and not (lost is not None and lost[pos]):
             problems.add(pos, "disability_cert", c, "CERT_NOT_OWN", "残疾证号前18位应为持证人本人的证件号码")
     valid_id = ~pd.isna(ids) & ok["id_number"]
     births = np.full(n, NO_DATE, dtype=np.int64)
@@ -135,30 +185,31 @@ def check_households(
     head_pos = np.full(n_hh, -1, dtype=np.int64)
     head_pos[codes[is_head]] = present[is_head]
     head_pos[heads != 1] = -1
-    for h in np.flatnonzero((heads == 0) & all_rel_ok):
-        for pos in present[codes == h]:
-            problems.add(
-                pos,
-                "relation",
-                str(rel[np.searchsorted(present, pos)]),
-                "HOUSEHOLD_NO_HEAD",
-                f"户编号 {hh[pos]} 没有与户主关系为“户主”的成员",
-            )
-    for h in np.flatnonzero(heads > 1):
-        members = present[(codes == h) & is_head]
-        for pos in members:
-            others = "、".join(str(rows[q]) for q in members if q != pos)
+    no_head = (heads == 0) & all_rel_ok
+    for at in np.flatnonzero(no_head[codes]):
+        pos = present[at]
+        problems.add(
+            pos,
+            "relation",
+            str(rel[at]),
+            "HOUSEHOLD_NO_HEAD",
+            f"户编号 {hh[pos]} 没有与户主关系为“户主”的成员",
+        )
+    many = np.flatnonzero((heads > 1)[codes] & is_head)
+    for members in _groups(codes[many], present[many]):
+        for pos, named in _others(members, rows):
             problems.add(
                 pos,
                 "relation",
                 "户主",
                 "HOUSEHOLD_MULTIPLE_HEADS",
-                f"户编号 {hh[pos]} 有多个户主(另见第 {others} 行)",
+                f"户编号 {hh[pos]} 有多个户主(另见{named})",
             )
 
     order = np.argsort(codes, kind="stable")
     starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])
     hh_of_start = codes[order][starts]
+    ends = np.r_[starts[1:], len(order)]  # codes are 0..n_hh-1, each present: h is order[starts[h]:ends[h]]
     for col in HOUSEHOLD_COLUMNS[1:]:
         pc = cols[col.alias]
         good = pc.ok[present]
@@ -167,7 +218,8 @@ def check_households(
         high = np.maximum.reduceat(np.where(good, v, -1)[order], starts)
         bad = hh_of_start[(high >= 0) & (low != high)]
         for h in bad:
-            members = np.flatnonzero((codes == h) & good)
+            in_h = order[starts[h] : ends[h]]
+            members = in_h[good[in_h]]
             head = head_pos[h]
             if head >= 0 and pc.ok[head]:
                 ref = pc.codes[head]

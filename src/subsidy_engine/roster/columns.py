@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from subsidy_engine.arrays import arrow_codes, arrow_of, text_codes
+from subsidy_engine.ceilings import max_amount_fen
 from subsidy_engine.roster import cells
 from subsidy_engine.roster.schema import Column
 
@@ -57,6 +58,7 @@ class Parsed:
     )  # the same code for rows with the same parsed value (household columns; empty for person text)
     enum_codes: np.ndarray | None = None  # int8 index into Column.values, -1 = blank or error
     arrow: pa.ChunkedArray | None = None  # person text columns: the trimmed texts as pyarrow strings
+    numeric: np.ndarray | None = None  # 证件号码: rows whose cell was a spreadsheet number, not text
 
 
 def _trimmed(arr: pa.Array | pa.ChunkedArray, upper: bool) -> tuple[pa.Array, np.ndarray, np.ndarray]:
@@ -64,6 +66,9 @@ def _trimmed(arr: pa.Array | pa.ChunkedArray, upper: bool) -> tuple[pa.Array, np
     text = pc.utf8_trim(arr, cells.TRIM)
     if upper:
         text = pc.utf8_upper(text)
+        if not pc.all(pc.string_is_ascii(text)).as_py():  # full-width digits (rare): read as ASCII
+            plain = [None if t is None else cells.ascii_width(t) for t in text.to_pylist()]
+            text = pa.chunked_array([pa.array(plain, type=text.type)])
     blank = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
     out = text.to_numpy(zero_copy_only=False).astype(object, copy=False)
     out[blank] = None
@@ -72,16 +77,16 @@ def _trimmed(arr: pa.Array | pa.ChunkedArray, upper: bool) -> tuple[pa.Array, np
 
 def _texts(
     series: pd.Series, upper: bool, codes_needed: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.ChunkedArray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.ChunkedArray | None, np.ndarray | None]:
     """(trimmed text per row with None for blank, blank mask, codes equal for equal texts, the trimmed texts
-    as pyarrow strings for a person column).
+    as pyarrow strings for a person column, the rows whose cell was a float (None for a text column)).
 
     A household column (codes needed) is trimmed once per distinct value. A person column (name, 证件号码) is
     nearly all distinct: it is trimmed over the whole column and gets no codes (an empty array)."""
     arr = arrow_of(series)
     if arr is not None and not codes_needed:
         text, out, blank = _trimmed(arr, upper)
-        return out, blank, np.zeros(0, dtype=np.int64), text
+        return out, blank, np.zeros(0, dtype=np.int64), text, None
     if arr is not None:
         raw_codes, dictionary = arrow_codes(arr)
         text, texts, blank_u = _trimmed(dictionary, upper)
@@ -89,27 +94,33 @@ def _texts(
         same = np.append(np.where(blank_u, len(texts), arrow_codes(pa.chunked_array([text]))[0]), len(texts))
         lookup = np.empty(len(texts) + 1, dtype=object)  # the last slot: a missing cell (raw code -1)
         lookup[:-1] = texts
-        return lookup[raw_codes], np.append(blank_u, True)[raw_codes], same[raw_codes], None
+        return lookup[raw_codes], np.append(blank_u, True)[raw_codes], same[raw_codes], None, None
     raw_codes, uniques = text_codes(series)
     words = [cells.as_text(u) for u in uniques]
-    lookup = np.array([(t.upper() if upper else t) or None for t in words] + [None], dtype=object)
+    lookup = np.array(
+        [(cells.ascii_width(t.upper()) if upper else t) or None for t in words] + [None], dtype=object
+    )
     same = np.asarray(pd.factorize(lookup, use_na_sentinel=False)[0], dtype=np.int64)
+    floats = np.array([isinstance(u, float | np.floating) for u in uniques] + [False], dtype=bool)
     return (
         lookup[raw_codes],
         np.array([v is None for v in lookup], dtype=bool)[raw_codes],
         same[raw_codes],
         None,
+        floats[raw_codes],
     )
 
 
 def _kind_parser(col: Column) -> Callable[[object], object]:
     if col.kind == "enum":
         return lambda v: cells.parse_enum(v, col.values)
+    if col.kind == "money":
+        ceiling = max_amount_fen()  # the setting, read once per column
+        return lambda v: cells.parse_money(v, ceiling)
     return {
         "bool": cells.parse_bool,
         "date": cells.parse_date,
         "month": cells.parse_month,
-        "money": cells.parse_money,
         "int": cells.parse_int,
     }[col.kind]
 
@@ -121,8 +132,8 @@ def parse_column(col: Column, series: pd.Series, problems: Problems) -> Parsed:
     n = len(series)
     if col.kind in ("text", "id"):
         upper = col.kind == "id" or col.alias == "disability_cert"
-        values, blank, codes, text = _texts(series, upper, codes_needed=col.level == "H")
-        return Parsed(values, np.ones(n, dtype=bool), blank, codes, arrow=text)
+        values, blank, codes, text, floats = _texts(series, upper, codes_needed=col.level == "H")
+        return Parsed(values, np.ones(n, dtype=bool), blank, codes, arrow=text, numeric=floats)
     raw_codes, uniques = text_codes(series)
     parse = _kind_parser(col)
     blank_value: object = col.default if col.kind == "bool" else _BLANK_VALUE.get(col.kind)

@@ -1,6 +1,7 @@
 """公民身份号码 (GB 11643-1999): shape, birth date and the ISO 7064 MOD 11-2 check character.
 
-`check_ids` does a whole column with numpy; `id_problem` explains one number in words.
+`check_ids` does a whole column with numpy; `id_problem` explains one number in words (a number Excel stored as
+a number, in scientific notation, a 15-digit old number, separators, letters, a wrong check character).
 Birth date is digits 7–14, sex is the parity of digit 17 (odd = male).
 """
 
@@ -8,10 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
+
+from subsidy_engine.roster.cells import quoted
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,10 +32,23 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[sum(int(c) * int(w) for c, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
-def id_problem(number: str) -> tuple[str, str] | None:
-    """(reason code, message) for an invalid number, or None when it is valid."""
-    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        return "ID_FORMAT", f"证件号码应为18位(17位数字加数字或X),实为 {len(number)} 位"
+_SCIENTIFIC = re.compile(r"[0-9]+(?:\.[0-9]*)?E[+-]?[0-9]+")
+_SEPARATORS = " \t\u00a0\u3000-‐‑‒–—_"
+_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
+LOST_TO_EXCEL = (
+    "证件号码被 Excel 存成了数字(科学计数法,如 5.00119E+17),15位以后的数字已丢失:"
+    "请把该列设为“文本”格式,再按原件重新录入"
+)
+
+
+def id_problem(number: str, numeric: bool = False) -> tuple[str, str] | None:
+    """(reason code, message) for an invalid number, or None when it is valid. `number` is trimmed and
+    upper-cased; `numeric`: the cell was a spreadsheet number, not text. The message says what is wrong in
+    words a caseworker can act on and never repeats the whole number (the value column has it)."""
+    if numeric or _SCIENTIFIC.fullmatch(number):
+        return "ID_FORMAT", LOST_TO_EXCEL
+    if len(number) != 18 or not _NUMBER.fullmatch(number):
+        return "ID_FORMAT", _shape_problem(number)
     try:
         born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
@@ -39,8 +57,44 @@ def id_problem(number: str) -> tuple[str, str] | None:
         return "ID_BIRTH_DATE", f"证件号码中的出生日期 {number[6:14]} 早于1900年"
     expected = check_char(number[:17])
     if expected != number[17]:
-        return "ID_CHECKSUM", f"证件号码校验位错误(应为 {expected})"
+        return "ID_CHECKSUM", f"证件号码有误,请核对原件(校验位错误:按前17位应为 {expected})"
     return None
+
+
+def _shape_problem(number: str) -> str:
+    """Why a number is not 17 digits and a digit or X, most actionable reason first."""
+    joined = "".join(c for c in number if c not in _SEPARATORS)
+    if joined != number and joined.isascii() and (_NUMBER.fullmatch(joined) or joined.isdigit()):
+        size = "" if len(joined) == 18 else f",去掉后为 {len(joined)} 位(应为18位)"
+        return f"证件号码中间夹有空格或“-”,请删去分隔符,只留连续的号码{size}"
+    if len(number) == 15 and number.isascii() and number.isdigit():
+        return "这是15位的旧版身份证号码,请按第二代身份证或户口簿换录18位号码"
+    if not any(c.isdigit() for c in number):
+        return f"证件号码栏没有号码(填的是 {quoted(number, 12)}),请按原件填写18位号码"
+    odd_digits = _few(c for c in number if c.isdigit() and not c.isascii())
+    if odd_digits:
+        return f"证件号码含非标准的数字字符 {odd_digits},请用半角数字 0–9 重新录入"
+    letters = _few(c for i, c in enumerate(number) if c.isascii() and c.isalpha() and (c, i) != ("X", 17))
+    if letters:
+        return (
+            f"证件号码含字母 {letters}(只有第18位可以是 X),请核对原件:"
+            "常见的是把数字 0 录成字母 O、把 1 录成 I 或 L"
+        )
+    others = _few(c for c in number if not (c.isascii() and (c.isdigit() or c == "X")))
+    if others:
+        return f"证件号码含数字以外的字符 {others},请删去后核对"
+    return f"证件号码应为18位(17位数字加数字或X),实为 {len(number)} 位"
+
+
+def _few(chars: Iterable[str], most: int = 3) -> str:
+    """The first few distinct characters, each quoted ('O'、'I'), for a message."""
+    seen: list[str] = []
+    for c in chars:
+        if c not in seen:
+            seen.append(c)
+            if len(seen) == most:
+                break
+    return "、".join(repr(c) for c in seen)
 
 
 def _digit_matrix(numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:

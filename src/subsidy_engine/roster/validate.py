@@ -36,6 +36,7 @@ REASONS: dict[str, str] = {
     "BAD_MONEY": "金额格式错误",
     "MONEY_NEGATIVE": "金额为负数",
     "MONEY_PRECISION": "金额超过两位小数",
+    "MONEY_TOO_LARGE": "金额超过单个金额上限",
     "BAD_INT": "应为整数",
     "GRADE_RANGE": "年级不在 1–6",
     "GRADE_REQUIRED": "中职学生缺年级",
@@ -105,9 +106,9 @@ def validate(raw: RawRoster) -> Validated:
     ids = parsed["id_number"]
     id_text = cols["id_number"].arrow  # the trimmed texts as pyarrow strings: no conversion back
     id_column = idcard.IdColumn.of(id_text if id_text is not None else ids)
-    checks.check_ids(ids, ok, problems, id_column)
-    checks.check_duplicates(ids, rows, problems, id_column)
-    checks.check_rows(parsed, ok, ids, problems, id_column)
+    lost = checks.check_ids(ids, ok, problems, id_column, cols["id_number"].numeric)
+    checks.check_duplicates(ids, rows, problems, id_column, lost)
+    checks.check_rows(parsed, ok, ids, problems, id_column, lost)
     if EXTRA in f:
         for pos in np.flatnonzero(f[EXTRA].notna().to_numpy()):
             problems.add(
@@ -165,6 +166,13 @@ def validate(raw: RawRoster) -> Validated:
     )
 
 
+SHOWN_CHARS = 256  # a longer cell is cut in the rejects report (a 100k-character cell is not data to show)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}…(共 {len(text)} 个字符)"
+
+
 def _rejects_frame(problems: Problems, f: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
     if not problems.pos:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
@@ -173,7 +181,7 @@ def _rejects_frame(problems: Problems, f: pd.DataFrame, headers: dict[str, str])
 
     def raw_text(alias: str) -> list[str]:
         vals = f[alias].to_numpy(dtype=object)[pos]
-        return ["" if cells.is_blank(v) else cells.as_text(v) for v in vals]
+        return ["" if cells.is_blank(v) else _clip(cells.as_text(v)) for v in vals]
 
     col_names = [
         headers.get(a, BY_ALIAS[a].name if a in BY_ALIAS else "") if a != EXTRA else "(多余单元格)"
@@ -188,7 +196,7 @@ def _rejects_frame(problems: Problems, f: pd.DataFrame, headers: dict[str, str])
             "列": [
                 "" if c == "HOUSEHOLD_REJECTED" else n for c, n in zip(problems.code, col_names, strict=True)
             ],
-            "值": problems.value,
+            "值": [_clip(v) for v in problems.value],
             "原因代码": problems.code,
             "说明": problems.msg,
         }

@@ -2,7 +2,8 @@
 and which totals rest on parameters whose value is only assumed.
 
 人数 counts distinct 户编号 for a household program and distinct 证件号码 for a person program; the grand total
-counts distinct 证件号码 over all lines. A blank 规则 / 乡镇 / 行政村 means "all".
+counts distinct 证件号码 over all lines. A blank 规则 / 乡镇 / 行政村 means "all". Sums are int64, checked
+before they are taken (`check_sum_fits`): a total that would not fit stops the run, it never wraps around.
 """
 
 from __future__ import annotations
@@ -16,10 +17,27 @@ import numpy as np
 import pandas as pd
 
 from subsidy_engine.arrays import sorted_codes, text_codes
+from subsidy_engine.errors import EvaluationError
 from subsidy_engine.rulebook.model import Rulebook
-from subsidy_engine.run.payments import amounts_fen, yuan
+from subsidy_engine.run.payments import amounts_fen, fen_text, yuan
 
 TOTAL_COLUMNS = ["项目", "项目名称", "规则", "乡镇", "行政村", "人数", "人次", "金额", "依赖假定参数"]
+INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def check_sum_fits(fen: np.ndarray) -> None:
+    """Every total is a sum of some of these amounts: if the sum of them all fits in int64, no total can wrap
+    around (count × largest is the quick bound; the exact sum only when that fails). Roster money is capped
+    (a ceiling per cell), so this fails only on a rule gone wrong."""
+    if len(fen) == 0:
+        return
+    largest = max(abs(int(fen.max())), abs(int(fen.min())))
+    if largest <= INT64_MAX // len(fen) or sum(abs(x) for x in fen.tolist()) <= INT64_MAX:
+        return
+    raise EvaluationError(
+        f"金额合计超出可精确计算的范围(共 {len(fen)} 笔,单笔最大 {fen_text(largest)} 元);"
+        "请核对名册金额与规则参数"
+    )
 
 
 def assumed_by_rule(rulebook: Rulebook, lines: pd.DataFrame) -> dict[tuple[str, str], set[str]]:
@@ -64,6 +82,7 @@ def totals_frame(
     # 人数 counts households for a household program, persons otherwise: two code spaces that cannot meet
     who = np.where(by_household, hh_codes, id_codes + (int(hh_codes.max()) + 1 if len(hh_codes) else 0))
     fen = amounts_fen(payments)
+    check_sum_fits(fen)
     cols = {
         "prog": np.asarray(program_codes, dtype=np.int64)[rule_codes],
         "r": rule_codes,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run.payments import amounts_fen, yuan
-from subsidy_engine.run.totals import TOTAL_COLUMNS, totals_frame
+from subsidy_engine.run.totals import TOTAL_COLUMNS, check_sum_fits, totals_frame
 
 BLOCK = ["项目", "项目名称", "规则"]
 PLACE = ["乡镇", "行政村"]
@@ -83,6 +83,7 @@ def merge_totals(
         counts.append(part.counts)
         bits.append(part.bits)
     key = np.concatenate(keys)
+    check_sum_fits(np.concatenate(counts)[:, 2])  # every merged total is a sum of some of these rows
     order = np.argsort(key, kind="stable")
     key = key[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
