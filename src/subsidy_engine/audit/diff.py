@@ -20,6 +20,7 @@ import pandas as pd
 from subsidy_engine.cli.texttable import mask_id, table
 from subsidy_engine.errors import InputError
 from subsidy_engine.roster import cells
+from subsidy_engine.run import safecells
 from subsidy_engine.run.payments import fen_text
 
 KEY = ["发放月份", "项目", "户编号", "证件号码"]
@@ -94,7 +95,8 @@ def _raw_rows(path: Path) -> tuple[list[str], list[list[object]]]:
                 text = raw.decode("gb18030")
             except UnicodeDecodeError:
                 raise PaymentFileError(f"{path}: 编码无法识别(应为 UTF-8 或 GB18030)") from None
-        rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+        # our own CSVs put `'` before a text a spreadsheet could take for a formula: read the text itself
+        rows = [[safecells.restore(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""))]
     else:
         raise PaymentFileError(f"{path}: 不支持的文件类型 {suffix!r}(支持 .csv / .xlsx)")
     if not rows:

@@ -2,6 +2,7 @@
 
 `write_sheets` writes any list of (sheet name, frame); `write_audit_workbook` lays out the audit: a summary
 sheet (totals computed vs paid, findings by type with amounts), one sheet per finding type, and the diff.
+Every text is a string cell: a name starting with `=` is shown, never computed (safecells.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 
 from subsidy_engine.cli.texttable import width
 from subsidy_engine.run.payments import fen_text
+from subsidy_engine.run.safecells import xlsx_text
 
 MONEY_HEADER = re.compile(r"金额|合计|差额|应发|实发")
 MONEY_TEXT = re.compile(r"-?\d+\.\d\d")
@@ -29,11 +31,13 @@ def _cell(ws: Any, value: object, money: bool) -> object:
         cell = WriteOnlyCell(ws, value=Decimal(value))
         cell.number_format = "#,##0.00"  # shown as 1,234.50; the cell holds the exact decimal
         return cell
-    if isinstance(value, (bool, int, float, Decimal, str)):
+    if isinstance(value, str):
+        return xlsx_text(ws, value)  # a string cell, never a formula
+    if isinstance(value, (bool, int, float, Decimal)):
         return value
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    return str(value)
+    return xlsx_text(ws, str(value))
 
 
 def write_sheets(path: Path, sheets: list[tuple[str, pd.DataFrame]]) -> None:

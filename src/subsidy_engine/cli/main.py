@@ -4,7 +4,9 @@ Exit codes: 0 done; 1 rows rejected (`validate` found problems, or `evaluate --s
 3 the roster file cannot be read (format, encoding, header); 4 the rulebook or the period is refused;
 5 the output folder cannot be written; 6 a rule produced an impossible result; 7 `evaluate --cross-check`:
 the pandas and rete engines disagree (nothing written but the report `<out>.cross-check.csv` beside the output
-folder, its path printed on stderr).
+folder, its path printed on stderr); 70 an internal error (exitcodes.py).
+An `--out` is checked before any work: its parent folder must exist (it is never created), a folder must be
+new or empty and a file new, unless `--overwrite`.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import click
 import pandas as pd
 
 from subsidy_engine.cli.audit import register as register_audit_commands
-from subsidy_engine.cli.exitcodes import edge
+from subsidy_engine.cli.exitcodes import GuardedGroup, edge
 from subsidy_engine.cli.texttable import table as _table
 from subsidy_engine.cli.web import register as register_web_commands
 from subsidy_engine.errors import (
     CrossCheckError,
+    OutputError,
 )
 from subsidy_engine.version import __version__
 
@@ -47,7 +50,7 @@ def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
     return report
 
 
-@click.group()
+@click.group(cls=GuardedGroup)
 @click.version_option(__version__, prog_name="subsidy")
 def main() -> None:
     """subsidy-engine: 困难群众救助与惠民补贴资格计算。"""
@@ -102,6 +105,7 @@ def evaluate(
     stream: bool,
 ) -> None:
     """按规则库计算 ROSTER 在 PERIOD 的发放名单、汇总、拒绝行和清单。"""
+    from subsidy_engine.run.outdir import check_target
     from subsidy_engine.run.output import FORMATS, write_run
     from subsidy_engine.run.pipeline import evaluate_file
 
@@ -118,6 +122,7 @@ def evaluate(
         raise click.UsageError("--cross-check 比较 pandas 与 rete 两个引擎,不与 --engine dask 同用")
     if stream and (engine != "dask" or formats != "csv" or publish_list):
         raise click.UsageError("--stream 只用于 --engine dask,且不与 --format、--publish 同用")
+    check_target(out, overwrite=overwrite, parents=False)  # refused before the work, not after it
     try:
         if stream:
             from subsidy_engine.engines.dask.run import evaluate_stream
@@ -144,30 +149,40 @@ def evaluate(
                 dask=dask_options,
             )
     except CrossCheckError as e:
-        from subsidy_engine.run.output import write_csv
-
-        path = out.parent / f"{out.name}.cross-check.csv"
-        write_csv(e.report, path)
-        click.echo(f"交叉核对差异已写入 {path}", err=True)
+        _write_cross_check_report(e, out)
         raise
     if report and not stream:
         report("write", 0, 1)
     if not stream:
-        write_run(result, out, fmts, overwrite=overwrite)
-    if publish_list:
-        from subsidy_engine.audit.publish import publish
-
-        publish(out)
+        write_run(result, out, fmts, overwrite=overwrite, publish=publish_list)
     v = result.validated
     click.echo(
         f"期间 {result.period.label}  规则库 {result.rulebook.name}  读入 {v.rows_read} 行:"
         f"采用 {v.rows_accepted} 行,拒绝 {v.rows_rejected} 行"
     )
+    if result.cross_check is not None:
+        click.echo(f"两个引擎结果一致: {result.cross_check['lines']} 条")
     click.echo(_totals_text(result.totals))
     assumed = sorted(set().union(*result.assumed.values())) if result.assumed else []
     if assumed:
         click.echo("以下结果依赖假定参数(非正式公布值): " + "、".join(assumed))
     click.echo(f"已写入 {out}")
+
+
+def _write_cross_check_report(e: CrossCheckError, out: Path) -> None:
+    """`<out>.cross-check.csv` beside the output folder (replaced if there); if it cannot be written, say so
+    and still fail with the cross-check's exit code."""
+    from subsidy_engine.run.outdir import atomic_file, os_errors, stem
+    from subsidy_engine.run.output import write_csv
+
+    path = out.parent / f"{stem(out.name)}.cross-check.csv"
+    try:
+        with atomic_file(path, overwrite=True, parents=False) as tmp, os_errors(path):
+            write_csv(e.report, tmp)
+    except OutputError as err:
+        click.echo(f"交叉核对差异未能写出: {err}", err=True)
+        return
+    click.echo(f"交叉核对差异已写入 {path}", err=True)
 
 
 def _dask_options(
@@ -208,15 +223,19 @@ def _totals_text(totals: pd.DataFrame) -> str:
 @main.command()
 @click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="把拒绝行写入这个 CSV 文件")
+@click.option("--overwrite", is_flag=True, help="--out 文件已存在时替换它")
 @click.option("--limit", default=20, show_default=True, help="最多显示多少条问题")
 @edge
-def validate(roster: Path, out: Path | None, limit: int) -> None:
+def validate(roster: Path, out: Path | None, overwrite: bool, limit: int) -> None:
     """只校验名册:列出每一条问题(行号、列、值、原因)。有被拒绝的行时退出码为 1。"""
     from subsidy_engine.roster.read import read_roster
     from subsidy_engine.roster.validate import REJECT_COLUMNS
     from subsidy_engine.roster.validate import validate as check
+    from subsidy_engine.run.outdir import atomic_file, check_target, os_errors
     from subsidy_engine.run.output import write_csv
 
+    if out is not None:
+        check_target(out, overwrite=overwrite, folder=False, parents=False)
     v = check(read_roster(roster))
     click.echo(
         f"读入 {v.rows_read} 行({v.households_accepted + v.households_rejected} 户):"
@@ -234,7 +253,8 @@ def validate(roster: Path, out: Path | None, limit: int) -> None:
         if len(v.rejects) > limit:
             click.echo(f"……另有 {len(v.rejects) - limit} 条,用 --out 写出全部")
     if out is not None:
-        write_csv(v.rejects[REJECT_COLUMNS], out)
+        with atomic_file(out, overwrite=overwrite, parents=False) as tmp, os_errors(out):
+            write_csv(v.rejects[REJECT_COLUMNS], tmp)
         click.echo(f"已写入 {out}")
     if v.rows_rejected:
         sys.exit(1)

@@ -1,21 +1,18 @@
 """Writing a run's folder atomically: payments, totals, rejects and manifest.json (SPEC §5).
 
-Everything is written into a temporary sibling folder and renamed into place at the end, so a failed run
-leaves no half-written folder. Outputs are deterministic: no timestamps or run ids inside any file.
+Everything is written into a temporary sibling folder and renamed into place at the end (outdir.py), so a
+failed run leaves no half-written folder. Outputs are deterministic: no timestamps or run ids inside any file.
+No text cell can be read as a formula: CSV cells that could are prefixed with `'`, .xlsx texts are string
+cells (safecells.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
-import os
 import re
-import shutil
-import tempfile
 import zipfile
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,10 +20,13 @@ import pandas as pd
 import pyarrow as pa
 
 from subsidy_engine.arrays import arrow_of
-from subsidy_engine.errors import OutputError
 from subsidy_engine.roster.validate import REJECT_COLUMNS
+from subsidy_engine.run import safecells
+from subsidy_engine.run.outdir import atomic_folder, os_errors
 from subsidy_engine.run.payments import PAYMENT_COLUMNS
 from subsidy_engine.run.result import RunResult
+
+__all__ = ["FORMATS", "atomic_folder", "build_manifest", "sha256", "write_csv", "write_run", "write_xlsx"]
 
 FORMATS = ("csv", "xlsx", "parquet")
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
@@ -55,13 +55,23 @@ def _has_structural(column: pa.ChunkedArray) -> bool:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8, no BOM, `\n`, fields quoted only where needed (the bytes of pandas' minimal quoting).
+    """UTF-8, no BOM, `\n`, fields quoted only where needed (the bytes of pandas' minimal quoting); a text a
+    spreadsheet could take for a formula gets a leading `'` (safecells.py; plain numbers never do).
 
     pyarrow writes the common case (no value holds a comma, quote or line break) an order of magnitude faster;
     a frame with such a value is written by pandas."""
     import pyarrow.csv as pacsv
 
     columns = [_arrow_text(frame[c]) for c in frame.columns]
+    copied = False
+    for i, col in enumerate(columns):
+        mask = safecells.risky_mask(col)
+        if mask is not None:
+            if not copied:
+                frame, copied = frame.copy(deep=False), True
+            fixed = pd.Series(safecells.quoted(frame.iloc[:, i], mask), index=frame.index, dtype=object)
+            frame.isetitem(i, fixed)
+            columns[i] = _arrow_text(fixed)
     structural = any(_has_structural(col) for col in columns)
     if structural or any(ch in h for h in map(str, frame.columns) for ch in ',"\r\n'):
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
@@ -78,7 +88,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 def write_xlsx(
     frame: pd.DataFrame, path: Path, sheet: str, money_columns: tuple[str, ...] = ("金额",)
 ) -> None:
-    """An .xlsx with exact amounts (decimal text in the cell XML, never a float) and fixed zip timestamps."""
+    """An .xlsx with exact amounts (decimal text in the cell XML, never a float), every text a string cell
+    (never a formula), and fixed zip timestamps."""
     import datetime as dt
 
     from openpyxl import Workbook
@@ -91,8 +102,19 @@ def write_xlsx(
     cols = list(frame.columns)
     ws.append(cols)
     money_idx = {i for i, c in enumerate(cols) if c in money_columns}
+    # the columns holding a text openpyxl would make a formula (or that XML cannot hold): checked per cell
+    special = [
+        i
+        for i, c in enumerate(cols)
+        if i not in money_idx and safecells.xlsx_needs_cell(_arrow_text(frame.iloc[:, i]))
+    ]
     for row in frame.itertuples(index=False, name=None):
-        ws.append([Decimal(v) if i in money_idx and v != "" else v for i, v in enumerate(row)])
+        values: list[object] = [Decimal(v) if i in money_idx and v != "" else v for i, v in enumerate(row)]
+        for i in special:
+            text = values[i]
+            if isinstance(text, str):
+                values[i] = safecells.xlsx_text(ws, text)
+        ws.append(values)
     buf = io.BytesIO()
     wb.save(buf)
     _rezip_deterministic(buf.getvalue(), path)
@@ -123,36 +145,23 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@contextlib.contextmanager
-def atomic_folder(out: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
-    """A temporary sibling folder to write into, renamed to `out` when the block ends without error and
-    removed when it fails: `out` appears whole or not at all. `out` must be new or empty unless `overwrite`."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"输出位置 {out} 已存在且不是目录")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise OutputError(f"输出目录 {out} 已有文件;换一个目录,或加 --overwrite 覆盖")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        yield tmp
-        if out.exists():
-            trash = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(trash)
-            tmp.rename(out)
-            shutil.rmtree(trash)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 def write_run(
-    result: RunResult, out: str | Path, formats: tuple[str, ...] = ("csv",), *, overwrite: bool = False
+    result: RunResult,
+    out: str | Path,
+    formats: tuple[str, ...] = ("csv",),
+    *,
+    overwrite: bool = False,
+    publish: bool = False,
 ) -> dict[str, object]:
-    with atomic_folder(out, overwrite=overwrite) as tmp:
-        return _write_all(result, tmp, formats)
+    """The run folder (payments, totals, rejects, manifest; with `publish` the masked 公示 copies in publish/
+    too), appearing whole at `out` or not at all; any OSError while writing becomes an OutputError."""
+    with atomic_folder(out, overwrite=overwrite) as tmp, os_errors(out):
+        manifest = _write_all(result, tmp, formats)
+        if publish:
+            from subsidy_engine.audit.publish import write_publication
+
+            write_publication(tmp, tmp / "publish")
+        return manifest
 
 
 def _write_all(result: RunResult, d: Path, formats: tuple[str, ...]) -> dict[str, object]:
@@ -181,12 +190,15 @@ def build_manifest(
     result: RunResult, outputs: dict[str, str], formats: tuple[str, ...] = ("csv",)
 ) -> dict[str, object]:
     """What `rerun` needs to redo a run: the input (path as given, sha256), the rulebook (folder, hashes),
-    the engine version, the formats requested and the sha256 of each output."""
+    the engine version, the formats requested and the sha256 of each output; `cross_check` (the engines
+    compared, the lines they agree on) only when `--cross-check` ran, so other manifests keep their bytes."""
     v = result.validated
     assumed = sorted(set().union(*result.assumed.values())) if result.assumed else []
+    cross_check = {"cross_check": result.cross_check} if result.cross_check is not None else {}
     return {
         "period": result.period.label,
         "engine": {"name": result.engine, "version": result.version},
+        **cross_check,
         "input": {
             "file": Path(result.raw.source).name,
             "path": result.raw.source,

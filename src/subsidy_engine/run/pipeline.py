@@ -49,6 +49,7 @@ def evaluate_roster(
             rejected_rows=checked.rows_rejected,
         )
     lines = run_engine(engine, rb, checked.persons, per, processes, progress)
+    agreed: dict[str, object] | None = None
     if cross_check:
         from subsidy_engine.engines.crosscheck import compare
 
@@ -62,10 +63,11 @@ def evaluate_roster(
                 f"交叉核对失败: pandas 与 rete 两个引擎有 {len(report)} 处结果不一致,未生成发放名单",
                 report=report,
             )
+        agreed = {"engines": ["pandas", "rete"], "lines": len(lines), "agree": True}
     payments = payments_frame(lines, checked.persons, rb)
     assumed = assumed_by_rule(rb, lines)
     totals = totals_frame(payments, rb, assumed)
-    return RunResult(per, rb, raw, checked, lines, payments, totals, assumed, engine)
+    return RunResult(per, rb, raw, checked, lines, payments, totals, assumed, engine, cross_check=agreed)
 
 
 def run_engine(

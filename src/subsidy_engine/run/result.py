@@ -25,3 +25,4 @@ class RunResult:
     assumed: dict[tuple[str, str], set[str]]
     engine: str
     version: str = __version__
+    cross_check: dict[str, object] | None = None  # when both engines ran and agreed: engines and line count
