@@ -4,11 +4,13 @@ file may hold. Unknown keys are refused (`extra="forbid"`); rulebook.py turns a 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from subsidy_engine.errors import RulebookError
 from subsidy_engine.rulebook import yamlio
@@ -36,6 +38,35 @@ class Parameter(_Model):
     unit: str
     key: str | None = None
     values: dict[dt.date, ValueEntry | None]
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _date_keys(cls, values: Any) -> Any:
+        """Effective dates are calendar dates written YYYY-MM-DD (a YAML date or the same text quoted), once
+        each; a number is refused (pydantic would read it as seconds since 1970), so is a time of day."""
+        if not isinstance(values, dict):
+            return values
+        out: dict[dt.date, Any] = {}
+        for k, v in values.items():
+            if isinstance(k, dt.datetime):
+                raise _date_key_error(k, "生效日期只写日期 YYYY-MM-DD,不带时间")
+            if isinstance(k, dt.date):
+                d = k
+            elif isinstance(k, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", k.strip()):
+                problem = yamlio.date_problem(k)
+                if problem:
+                    raise _date_key_error(k, f"生效日期 {k!r} 不是有效的日期:{problem}")
+                d = dt.date.fromisoformat(k.strip())
+            else:
+                raise _date_key_error(k, f"生效日期 {k!r} 应写成 YYYY-MM-DD")
+            if d in out:
+                raise _date_key_error(k, f"生效日期 {d} 写了两次")
+            out[d] = v
+        return out
+
+
+def _date_key_error(key: Any, message: str) -> PydanticCustomError:
+    return PydanticCustomError("date_key", message, {"key": str(key)})
 
 
 class Definition(_Model):
@@ -74,10 +105,14 @@ class Schedule(_Model):
             raise ValueError(f"a {self.kind} schedule needs reference_dates (MM-DD)")
         for md in self.reference_dates:
             try:
-                dt.date(2024, int(md[:2]), int(md[3:]))
-                assert len(md) == 5 and md[2] == "-"
+                assert re.fullmatch(r"\d\d-\d\d", md)
+                dt.date(
+                    2023, int(md[:2]), int(md[3:])
+                )  # a year without 29 February: it must exist every year
             except (ValueError, AssertionError):
-                raise ValueError(f"reference date {md!r} is not MM-DD") from None
+                raise ValueError(f"reference date {md!r} is not MM-DD (a day every year has)") from None
+        if len(set(self.reference_dates)) != len(self.reference_dates):
+            raise ValueError("a reference date is listed twice")
         return self
 
 
@@ -88,7 +123,7 @@ class ProgramFile(_Model):
     entity: Literal["person", "household"]
     schedule: Schedule
     hit_policy: Literal["collect", "highest", "first"]
-    references: list[Reference]
+    references: list[Reference] = Field(min_length=1)
     parameters: dict[str, Parameter] = {}
     definitions: dict[str, Definition] = {}
     rules: list[Rule]
@@ -118,6 +153,10 @@ def parse_file(cls: type[_Model], data: Any, path: Path) -> Any:
         loc = tuple(err["loc"])
         key = ".".join(str(x) for x in loc)
         msg = err["msg"]
+        loc = tuple(_date_part(x) for x in loc)  # pydantic writes a date key as its repr
+        key = ".".join(str(x) for x in loc)
+        if err["type"] == "date_key":
+            loc = (*loc, err["ctx"]["key"])  # the line of the date itself
         if err["type"] == "extra_forbidden":
             import difflib
 
@@ -129,6 +168,11 @@ def parse_file(cls: type[_Model], data: Any, path: Path) -> Any:
         elif err["type"] == "missing":
             msg = f"缺少必需的键 {loc[-1]!r}"
         raise RulebookError(msg, file=str(path), key=key, line=yamlio.line_of(data, loc)) from None
+
+
+def _date_part(part: Any) -> Any:
+    m = re.fullmatch(r"datetime\.date\((\d+), (\d+), (\d+)\)", str(part))
+    return dt.date(*(int(x) for x in m.groups())) if m else part
 
 
 def _fields_at(cls: type[_Model], loc: tuple[Any, ...]) -> list[str]:
