@@ -127,6 +127,28 @@ BROKEN = [
         "when: tekun and household_type != null",
         "只有可空字段才能与 null 比较",
     ),
+    (
+        "a date that is not in the calendar",
+        "tekun.yaml",
+        "    values:\n",
+        "    values:\n      2023-02-30: null\n",
+        "'2023-02-30' 不是有效的日期:2023 年 2 月没有 30 日",
+    ),
+    ("a parameter above 1 亿元", "tekun.yaml", "value: 932\n", "value: 100000001\n", "超出上限 100000000 元"),
+    (
+        "an expression nested too deep",
+        "tekun.yaml",
+        "when: tekun and alive",
+        "when: " + "not " * 100 + "tekun",
+        "表达式嵌套超过 40 层",
+    ),
+    (
+        "an amount that could overflow",
+        "tekun.yaml",
+        "amount: tekun_basic_living",
+        "amount: tekun_basic_living * 100000000 * 100000000",
+        "超出可精确计算的范围",
+    ),
 ]
 
 

@@ -7,15 +7,20 @@
 
 NAME is a fact field (facts.py), a definition or a parameter of the rulebook; `param[field]` looks a
 keyed parameter up by a field; AGG is `household_any` or `household_count`, allowed only in definitions.
-Python's own tokenizer and parser read the text; only the node kinds above are accepted.
+Python's own tokenizer and parser read the text; only the node kinds above are accepted. The text is at most
+MAX_EXPR_CHARS long and its tree at most MAX_EXPR_DEPTH deep (checked before anything recurses over it); a number
+is written in decimal (no 0x, no 1e5) and is at most 1 亿 (rulebook/limits.py).
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import re
 from dataclasses import dataclass
 from decimal import Decimal
+
+from subsidy_engine.rulebook.limits import MAX_EXPR_CHARS, MAX_EXPR_DEPTH, UNPRINTABLE, YUAN_CEILING
 
 AGGREGATES = ("household_any", "household_count")
 CMP_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -94,11 +99,38 @@ Node = Name | Lit | Lookup | Compare | InList | And | Or | Not | Arith | Agg
 
 def parse(text: str) -> Node:
     source = " ".join(text.split())
+    if len(source) > MAX_EXPR_CHARS:
+        raise ExprError(f"表达式过长({len(source)} 个字符,最多 {MAX_EXPR_CHARS} 个);请拆成几个定义")
+    if "\0" in source:
+        raise ExprError("表达式里有空字符(NUL)")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as e:
-        raise ExprError(f"表达式语法错误: {e.msg} (在 {source!r} 第 {e.offset} 个字符)", e.offset) from None
+        raise ExprError(
+            f"表达式语法错误: {e.msg} (在 {short(source)!r} 第 {e.offset} 个字符)", e.offset
+        ) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExprError(f"表达式过于复杂,无法解析;请拆成几个定义: {short(source)!r}") from None
+    _check_depth(tree.body)
     return _convert(tree.body, source)
+
+
+def short(source: str) -> str:
+    """An expression's text cut to a readable length for a message."""
+    return source if len(source) <= 120 else source[:100] + " …"
+
+
+def _check_depth(root: ast.AST) -> None:
+    """Refuse a tree nested deeper than MAX_EXPR_DEPTH, walking it without recursion."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPR_DEPTH:
+            raise ExprError(
+                f"表达式嵌套超过 {MAX_EXPR_DEPTH} 层(括号、not、运算符套得太深);请拆成几个定义",
+                getattr(node, "col_offset", None),
+            )
+        stack += [(child, depth + 1) for child in ast.iter_child_nodes(node)]
 
 
 def _lit_text(node: ast.expr, source: str) -> str:
@@ -160,14 +192,28 @@ def _convert(n: ast.expr, src: str) -> Node:
     raise ExprError(f"规则表达式里不允许 {_lit_text(n, src)!r}", col)
 
 
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+
+
 def _constant(n: ast.Constant, src: str, negative: bool = False) -> Lit:
     v = n.value
     if isinstance(v, bool) or v is None:
         raise ExprError("布尔值和空值写作 true / false / null", n.col_offset)
     if isinstance(v, str):
+        bad = UNPRINTABLE.search(v)
+        if bad:
+            raise ExprError(f"文字常量里有不允许的字符 U+{ord(bad.group()):04X}", n.col_offset)
         return Lit(v)
     if isinstance(v, (int, float)):
-        d = Decimal(_lit_text(n, src).replace("_", ""))  # exact decimal from the text, never a float
+        text = _lit_text(n, src).replace("_", "")
+        shown = text if len(text) <= 30 else f"{text[:12]}…({len(text)} 个字符)"
+        if not _DECIMAL.fullmatch(text):
+            raise ExprError(f"数字 {shown!r} 请用十进制直接写出(不用 0x、0o、0b 或 e 记数法)", n.col_offset)
+        d = Decimal(text)  # exact decimal from the text, never a float
+        if d > YUAN_CEILING:
+            raise ExprError(
+                f"数字 {shown} 超出上限 {YUAN_CEILING}(规则里的数字和金额最多 1 亿)", n.col_offset
+            )
         return Lit(-d if negative else d)
     raise ExprError(f"不支持的常量 {v!r}", n.col_offset)
 

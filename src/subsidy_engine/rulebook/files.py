@@ -9,7 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from subsidy_engine.errors import RulebookError
 from subsidy_engine.rulebook import yamlio
@@ -42,6 +43,35 @@ class Parameter(_Model):
     unit: str
     key: str | None = None
     values: dict[dt.date, ValueEntry | None]
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _date_keys(cls, values: Any) -> Any:
+        """Effective dates are calendar dates written YYYY-MM-DD (a YAML date or the same text quoted), once
+        each; a number is refused (pydantic would read it as seconds since 1970), so is a time of day."""
+        if not isinstance(values, dict):
+            return values
+        out: dict[dt.date, Any] = {}
+        for k, v in values.items():
+            if isinstance(k, dt.datetime):
+                raise _date_key_error(k, "生效日期只写日期 YYYY-MM-DD,不带时间")
+            if isinstance(k, dt.date):
+                d = k
+            elif isinstance(k, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", k.strip()):
+                problem = yamlio.date_problem(k)
+                if problem:
+                    raise _date_key_error(k, f"生效日期 {k!r} 不是有效的日期:{problem}")
+                d = dt.date.fromisoformat(k.strip())
+            else:
+                raise _date_key_error(k, f"生效日期 {k!r} 应写成 YYYY-MM-DD")
+            if d in out:
+                raise _date_key_error(k, f"生效日期 {d} 写了两次")
+            out[d] = v
+        return out
+
+
+def _date_key_error(key: Any, message: str) -> PydanticCustomError:
+    return PydanticCustomError("date_key", message, {"key": str(key)})
 
 
 class Conjunct(_Model):
@@ -89,10 +119,14 @@ class Schedule(_Model):
             raise ValueError(f"a {self.kind} schedule needs reference_dates (MM-DD)")
         for md in self.reference_dates:
             try:
-                dt.date(2024, int(md[:2]), int(md[3:]))
-                assert len(md) == 5 and md[2] == "-"
+                assert re.fullmatch(r"\d\d-\d\d", md)
+                dt.date(
+                    2023, int(md[:2]), int(md[3:])
+                )  # a year without 29 February: it must exist every year
             except (ValueError, AssertionError):
-                raise ValueError(f"reference date {md!r} is not MM-DD") from None
+                raise ValueError(f"reference date {md!r} is not MM-DD (a day every year has)") from None
+        if len(set(self.reference_dates)) != len(self.reference_dates):
+            raise ValueError("a reference date is listed twice")
         return self
 
 
@@ -103,7 +137,7 @@ class ProgramFile(_Model):
     entity: Literal["person", "household"]
     schedule: Schedule
     hit_policy: Literal["collect", "highest", "first"]
-    references: list[Reference]
+    references: list[Reference] = Field(min_length=1)
     parameters: dict[str, Parameter] = {}
     definitions: dict[str, Definition] = {}
     rules: list[Rule]
@@ -160,9 +194,11 @@ def parse_file(cls: type[_Model], data: Any, path: Path) -> Any:
     except ValidationError as e:
         errors = e.errors()
         err = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
-        loc = tuple(_date_key(x) for x in err["loc"])
+        loc = tuple(_date_part(x) for x in err["loc"])  # pydantic writes a date key as its repr
         key = ".".join(str(x) for x in loc)
         msg = err["msg"]
+        if err["type"] == "date_key":
+            loc = (*loc, err["ctx"]["key"])  # the line of the date itself
         if err["type"] == "extra_forbidden":
             import difflib
 
@@ -178,10 +214,10 @@ def parse_file(cls: type[_Model], data: Any, path: Path) -> Any:
         raise RulebookError(msg, file=str(path), key=key, line=yamlio.line_of(data, loc)) from None
 
 
-def _date_key(part: Any) -> Any:
-    """pydantic names a date key of `values` as `datetime.date(2023, 9, 1)`: show it as written, 2023-09-01."""
+def _date_part(part: Any) -> Any:
+    """pydantic names a date key of `values` as `datetime.date(2023, 9, 1)`: the date itself (shown 2023-09-01)."""
     m = re.fullmatch(r"datetime\.date\((\d+), (\d+), (\d+)\)", str(part))
-    return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}" if m else part
+    return dt.date(*(int(x) for x in m.groups())) if m else part
 
 
 def _fields_at(cls: type[_Model], loc: tuple[Any, ...]) -> list[str]:

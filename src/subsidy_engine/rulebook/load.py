@@ -1,7 +1,8 @@
 """Reading a rulebook folder into a checked `Rulebook`: rule files → pydantic models → typed, compiled rules.
 
 Refused at load time, with file, line and key: unknown keys and names (with a suggestion), type errors,
-decision tables with gaps or unknown keys, duplicate names, cycles between definitions.
+decision tables with gaps or unknown keys, duplicate names, cycles between definitions, and anything beyond the
+limits of limits.py (sizes, counts, nesting, amounts that int64 fen arithmetic could not hold).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from subsidy_engine.errors import RulebookError
+from subsidy_engine.rulebook import bounds as B
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
 from subsidy_engine.rulebook import yamlio
@@ -23,6 +25,7 @@ from subsidy_engine.rulebook.files import (
     parse_file,
 )
 from subsidy_engine.rulebook.findings import load_findings
+from subsidy_engine.rulebook.limits import MAX_DEFINITION_DEPTH, MAX_FOLDER_BYTES, MAX_ITEMS, YUAN_CEILING
 from subsidy_engine.rulebook.model import CompiledDefinition, CompiledRule, Param, Program, Rulebook
 from subsidy_engine.rulebook.vocabulary import FIELDS
 
@@ -40,15 +43,31 @@ def load(folder: str | Path) -> Rulebook:
     if not index.is_file():
         raise RulebookError(f"规则库目录 {root} 中没有 rulebook.yaml")
     files: dict[str, str] = {}
+    size = [0]
 
     def read(name: str) -> Any:
+        if not _plain_name(name):
+            raise RulebookError(f"rulebook.yaml 列出的 {name[:80]!r} 应是本目录里的文件名", file=str(index))
         path = root / name
         if not path.is_file():
             raise RulebookError(f"rulebook.yaml 列出的文件 {name} 不存在", file=str(index))
-        files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-        return yamlio.load(path)
+        try:
+            size[0] += path.stat().st_size
+        except OSError as e:
+            raise RulebookError(f"无法读取规则文件: {e.strerror or e}", file=str(path)) from None
+        if size[0] > MAX_FOLDER_BYTES:
+            raise RulebookError(f"规则库的文件合计超过 {MAX_FOLDER_BYTES >> 20} MiB", file=str(path))
+        text = yamlio.read_text(path)  # bounded, UTF-8
+        files[name] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return yamlio.load(path, text)
 
     meta: RulebookFile = parse_file(RulebookFile, read("rulebook.yaml"), index)
+    for kind, listed in (("definitions", meta.definitions), ("programs", meta.programs)):
+        if len(listed) > MAX_ITEMS:
+            raise RulebookError(f"{kind} 列出的文件过多(最多 {MAX_ITEMS} 个)", file=str(index))
+        twice = sorted({n for n in listed if listed.count(n) > 1})
+        if twice:
+            raise RulebookError(f"{kind} 把文件 {', '.join(twice)} 列了不止一次", file=str(index))
     raw_defs: list[tuple[str, str, Definition, Any]] = []
     for name in meta.definitions:
         data = read(name)
@@ -72,20 +91,46 @@ def load(folder: str | Path) -> Rulebook:
                 )
             _check_param(pname, p, {r.id for r in pf.references}, where, data)
             params[pname] = Param(pname, where, p.description, p.unit, p.key, sorted(p.values.items()))
+    _check_counts(pfiles, raw_defs, params, root)
 
     env = T.Env(fields=dict(FIELDS), params={k: v.key for k, v in params.items()}, allow_aggregates=True)
-    definitions = _compile_definitions(raw_defs, env, params, root)
+    ranges = B.ranges(env.fields, params)
+    definitions = _compile_definitions(raw_defs, env, params, ranges, root)
     def_by_name = {d.name: d for d in definitions}
     programs = []
     seen_rules: dict[str, str] = {}
+    seen_programs: dict[str, str] = {}
     for name, pf, data in pfiles:
-        programs.append(_compile_program(name, pf, data, env, def_by_name, params, seen_rules, root))
+        if pf.program in seen_programs:
+            raise RulebookError(
+                f"项目 {pf.program} 重复(已在 {seen_programs[pf.program]})",
+                file=str(root / name),
+                line=yamlio.line_of(data, ("program",)),
+            )
+        seen_programs[pf.program] = name
+        programs.append(_compile_program(name, pf, data, env, def_by_name, params, ranges, seen_rules, root))
     findings = (
         load_findings(root / meta.findings, read(meta.findings), env, definitions, programs)
         if meta.findings
         else []
     )
     return Rulebook(meta.name, meta.title, root, programs, params, definitions, files, findings)
+
+
+def _plain_name(name: str) -> bool:
+    return 0 < len(name) <= 255 and name not in (".", "..") and not any(c in name for c in "/\\\0:")
+
+
+def _check_counts(pfiles: list[Any], raw_defs: list[Any], params: dict[str, Param], root: Path) -> None:
+    n_rules = sum(len(pf.rules) for _, pf, _ in pfiles)
+    for what, n in (("规则", n_rules), ("定义", len(raw_defs)), ("参数", len(params))):
+        if n > MAX_ITEMS:
+            raise RulebookError(
+                f"规则库的{what}超过 {MAX_ITEMS} 个(共 {n} 个)", file=str(root / "rulebook.yaml")
+            )
+    for p in params.values():
+        if len(p.entries) > MAX_ITEMS:
+            raise RulebookError(f"参数 {p.name} 的取值超过 {MAX_ITEMS} 个", file=p.file)
 
 
 def _check_param(name: str, p: Parameter, refs: set[str], file: str, data: Any) -> None:
@@ -119,6 +164,10 @@ def _check_param(name: str, p: Parameter, refs: set[str], file: str, data: Any) 
                     line=line,
                 )  # type: ignore[index]
         for v in values:
+            if not v.is_finite() or v > YUAN_CEILING:
+                raise RulebookError(
+                    f"参数 {name} 在 {d} 的金额 {v} 超出上限 {YUAN_CEILING} 元(1 亿元)", file=file, line=line
+                )
             if v < 0 or v * 100 != (v * 100).to_integral_value():
                 raise RulebookError(
                     f"参数 {name} 在 {d} 的金额 {v} 应为非负、最多两位小数", file=file, line=line
@@ -126,7 +175,11 @@ def _check_param(name: str, p: Parameter, refs: set[str], file: str, data: Any) 
 
 
 def _compile_definitions(
-    raw: list[tuple[str, str, Definition, Any]], env: T.Env, params: dict[str, Param], root: Path
+    raw: list[tuple[str, str, Definition, Any]],
+    env: T.Env,
+    params: dict[str, Param],
+    ranges: dict[str, B.Interval],
+    root: Path,
 ) -> list[CompiledDefinition]:
     nodes: dict[str, tuple[str, Definition, E.Node, Any]] = {}
     findings: dict[str, tuple[tuple[E.Node, str | None], ...]] = {}
@@ -140,23 +193,7 @@ def _compile_definitions(
             raise RulebookError(str(e), file=str(root / file), key=f"definitions.{name}", line=line) from None
         nodes[name] = (file, d, node, data)
         findings[name] = conjuncts
-    order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(n: str, chain: list[str]) -> None:
-        if state.get(n) == 2:
-            return
-        if state.get(n) == 1:
-            file = nodes[n][0]
-            raise RulebookError(f"定义循环引用: {' → '.join([*chain, n])}", file=str(root / file))
-        state[n] = 1
-        for dep in sorted(E.names(nodes[n][2]) & set(nodes)):
-            visit(dep, [*chain, n])
-        state[n] = 2
-        order.append(n)
-
-    for n in nodes:
-        visit(n, [])
+    order = _dependency_order({n: E.names(v[2]) & set(nodes) for n, v in nodes.items()}, nodes, root)
     out: list[CompiledDefinition] = []
     for n in order:
         file, d, node, data = nodes[n]
@@ -172,6 +209,12 @@ def _compile_definitions(
             raise RulebookError(
                 f"定义 {n} 应得到 {want},实为 {t}", file=where, key=f"definitions.{n}", line=line
             )
+        try:
+            iv = B.bound(node, ranges)
+        except E.ExprError as e:
+            raise RulebookError(str(e), file=where, key=f"definitions.{n}", line=line) from None
+        if iv is not None:
+            ranges[n] = iv
         _check_tables(
             node, _conjuncts(node, {d.name: d for d in out}), params, where, f"definitions.{n}", line
         )
@@ -195,6 +238,44 @@ def _parse_definition(d: Definition) -> tuple[E.Node, tuple[tuple[E.Node, str | 
     return node, tuple(parts) if any(code for _, code in parts) else ()
 
 
+def _dependency_order(deps: dict[str, set[str]], nodes: dict[str, Any], root: Path) -> list[str]:
+    """Definitions in an order where each comes after those it uses (no recursion: a long chain is fine);
+    a cycle, or definitions nested deeper than MAX_DEFINITION_DEPTH, is refused."""
+    order: list[str] = []
+    level: dict[str, int] = {}
+    on_path: dict[str, int] = {}
+    for start in deps:
+        if start in level:
+            continue
+        stack: list[tuple[str, list[str]]] = [(start, sorted(deps[start]))]
+        on_path[start] = 0
+        while stack:
+            n, todo = stack[-1]
+            if todo:
+                dep = todo.pop(0)
+                if dep in on_path:
+                    chain = [s[0] for s in stack[on_path[dep] :]] + [dep]
+                    raise RulebookError(f"定义循环引用: {' → '.join(chain)}", **_where(nodes, n, root))
+                if dep not in level:
+                    on_path[dep] = len(stack)
+                    stack.append((dep, sorted(deps[dep])))
+                continue
+            stack.pop()
+            del on_path[n]
+            level[n] = 1 + max((level[d] for d in deps[n]), default=0)
+            if level[n] > MAX_DEFINITION_DEPTH:
+                raise RulebookError(
+                    f"定义 {n} 经由其他定义嵌套超过 {MAX_DEFINITION_DEPTH} 层", **_where(nodes, n, root)
+                )
+            order.append(n)
+    return order
+
+
+def _where(nodes: dict[str, Any], name: str, root: Path) -> dict[str, Any]:
+    file, _, _, data = nodes[name]
+    return {"file": str(root / file), "line": yamlio.line_of(data, ("definitions", name))}
+
+
 def _compile_program(
     name: str,
     pf: ProgramFile,
@@ -202,6 +283,7 @@ def _compile_program(
     env: T.Env,
     defs: dict[str, CompiledDefinition],
     params: dict[str, Param],
+    ranges: dict[str, B.Interval],
     seen_rules: dict[str, str],
     root: Path,
 ) -> Program:
@@ -221,6 +303,10 @@ def _compile_program(
             try:
                 node = E.parse(getattr(r, part))
                 t = T.check(node, rule_env)
+                if part == "amount":
+                    B.check_amount(node, ranges)
+                else:
+                    B.bound(node, ranges)
             except E.ExprError as e:
                 raise RulebookError(
                     str(e), file=where, key=f"rules[{r.id}].{part}", line=part_line[part]

@@ -155,7 +155,7 @@ class Rulebook:
         spans = [p.covered() for p in self.params.values()]
         starts = [s[0] for s in spans if s]
         ends = [s[1] for s in spans if s and s[1] is not None]
-        return max(starts), min(ends) if ends else dt.date.max
+        return max(starts, default=dt.date.min), min(ends, default=dt.date.max)
 
     def check_period(self, period: Period) -> None:
         """Refuse a period in which some parameter has no value in force, naming it and the coverage."""
