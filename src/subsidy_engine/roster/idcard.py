@@ -1,6 +1,6 @@
 """公民身份号码 (GB 11643-1999): shape, birth date and the ISO 7064 MOD 11-2 check character.
 
-`check_ids` does a whole column with numpy; `id_problem` explains one number in words (a number Excel stored as
+`IdColumn` checks a whole column with numpy; `id_problem` explains one number in words (a number Excel stored as
 a number, in scientific notation, a 15-digit old number, separators, letters, a wrong check character).
 Birth date is digits 7–14, sex is the parity of digit 17 (odd = male).
 """
@@ -167,23 +167,6 @@ class IdColumn:
         return (self._digits(0, 17, np.int64) @ (10 ** np.arange(16, -1, -1, dtype=np.int64))) * 11 + last
 
 
-def check_ids(numbers: Numbers) -> np.ndarray:
-    """Boolean mask of valid numbers for an array of normalized strings (fast path; no messages)."""
-    ok = np.zeros(len(numbers), dtype=bool)
-    if len(numbers) == 0:
-        return ok
-    column = IdColumn.of(numbers)
-    ok[column.sized] = column.valid()
-    return ok
-
-
-def birth_day_numbers(numbers: Numbers) -> np.ndarray:
-    """Days since 1970-01-01 of the birth dates of valid, normalized numbers."""
-    if len(numbers) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return _birth_days(_digit_matrix(numbers)[1])
-
-
 def _ymd(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(year, month, day) of the birth dates in a k×18 character matrix."""
     d = m[:, 6:14].astype(np.int64) - ord("0")
@@ -204,12 +187,6 @@ def _birth_days(m: np.ndarray) -> np.ndarray:
     return days_from_civil(*_ymd(m))
 
 
-def birth_and_sex(numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:
-    """(birth day numbers, male?) of valid, normalized numbers, from one pass over the characters."""
-    day_numbers, _, _, is_male = birth_parts(numbers)
-    return day_numbers, is_male
-
-
 def birth_parts(numbers: Numbers) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(birth day numbers, birth year, birth month * 100 + day, male?) of valid, normalized numbers."""
     if len(numbers) == 0:
@@ -218,10 +195,3 @@ def birth_parts(numbers: Numbers) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     _, m = _digit_matrix(numbers)
     year, month, day = _ymd(m)
     return days_from_civil(year, month, day), year, month * 100 + day, (m[:, 16] - ord("0")) % 2 == 1
-
-
-def male(numbers: Numbers) -> np.ndarray:
-    if len(numbers) == 0:
-        return np.zeros(0, dtype=bool)
-    _, m = _digit_matrix(numbers)
-    return (m[:, 16].astype(np.int64) - ord("0")) % 2 == 1

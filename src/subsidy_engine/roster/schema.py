@@ -62,7 +62,6 @@ COLUMNS: tuple[Column, ...] = (
 BY_NAME = {c.name: c for c in COLUMNS}
 BY_ALIAS = {c.alias: c for c in COLUMNS}
 HOUSEHOLD_COLUMNS = tuple(c for c in COLUMNS if c.level == "H")
-PERSON_COLUMNS = tuple(c for c in COLUMNS if c.level == "P")
 
 
 def canonical(header: str) -> Column | None:

@@ -61,7 +61,7 @@ REASONS: dict[str, str] = {
 
 @dataclass
 class Validated:
-    persons: pd.DataFrame  # accepted rows, typed columns (see `_PARSERS`), `_row`, sorted by input order
+    persons: pd.DataFrame  # accepted rows, typed columns (see columns.py), `_row`, sorted by input order
     rejects: pd.DataFrame  # one line per problem, REJECT_COLUMNS
     rows_read: int
     rows_rejected: int
