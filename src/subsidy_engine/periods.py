@@ -1,4 +1,4 @@
-"""Periods (a calendar year `2023` or a month `2023-09`) and the reference dates of each schedule (SPEC §3)."""
+"""Periods (a calendar year `2023` or a month `2023-09`) and the reference dates of each schedule (docs/specification.md §3)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Comparing what was actually paid (实发) with what the rules give (应发), line by line (DESIGN §4).
+"""Comparing what was actually paid (实发) with what the rules give (应发), line by line (docs/design.md §4).
 
-Both lists are in the payment format of SPEC §5 (.csv or .xlsx; the paid list may lack 规则 and 依据). Lines are
+Both lists are in the payment format of docs/specification.md §5 (.csv or .xlsx; the paid list may lack 规则 and 依据). Lines are
 matched on (发放月份, 项目, 户编号, 证件号码); under one key the amounts are compared as a multiset, since one
 person may have two lines of one program in one month (a 中职 student's two education_aid lines). Equal amounts
 cancel; what is left is paired smallest with smallest and reported as `amount` (超标准 when paid more, 少发
@@ -113,7 +113,7 @@ def read_payments(path: str | Path, label: str = "实发") -> PaymentList:
     header, body = _raw_rows(p)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise PaymentFileError(f"{p}: 缺少必需的列 {'、'.join(missing)}(发放名单格式见 SPEC §5)")
+        raise PaymentFileError(f"{p}: 缺少必需的列 {'、'.join(missing)}(实发名单应与本系统的发放名单同列名)")
     where = {c: header.index(c) for c in REQUIRED + OPTIONAL if c in header}
     out: dict[str, list[object]] = {c: [] for c in [*KEY, "姓名", "乡镇", "行政村", "_fen", "_row"]}
     bad: list[list[object]] = []

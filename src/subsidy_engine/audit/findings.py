@@ -1,4 +1,4 @@
-"""The auditor's findings (DESIGN §4): what a roster, a run and (optionally) a paid list reveal, with amounts at risk.
+"""The auditor's findings (docs/design.md §4): what a roster, a run and (optionally) a paid list reveal, with amounts at risk.
 
 Findings come from the rejects and the facts of a run, so a row rejected by validation is still examined for
 what it reveals (ID_INVALID and PERSON_DUPLICATE come from the rejects and the raw roster values); the

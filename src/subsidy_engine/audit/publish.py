@@ -1,4 +1,4 @@
-"""Publication (公示) of a run: masked copies of the payment list and the totals in `RUN_DIR/publish/` (SPEC §5).
+"""Publication (公示) of a run: masked copies of the payment list and the totals in `RUN_DIR/publish/` (docs/specification.md §5).
 
 证件号码 is masked as first 6 + `********` + last 4. A published list shows who gets what from which program:
 发放月份, 项目, 户编号, 证件号码 (masked), 姓名, 乡镇, 行政村, 金额 — never 死亡日期, income or 残疾 details (the

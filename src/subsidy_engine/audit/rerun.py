@@ -1,4 +1,4 @@
-"""Re-running a recorded run from its manifest and proving the outputs byte-identical (DESIGN §4).
+"""Re-running a recorded run from its manifest and proving the outputs byte-identical (docs/design.md §4).
 
 The manifest (output.build_manifest) records the period, the input file (path as given and sha256), the
 rulebook (folder, content hash, each file's sha256), the engine version, the formats and the sha256 of each

@@ -1,7 +1,7 @@
 """The fact table: one row per accepted person, the fields rules may read, derived once per reference date.
 
 Dates never reach the rules: `alive`, `age`, `monitored`, `cert_valid` and `dibao_in_period` are computed
-here for one reference date d (SPEC §3), and the rulebook's definitions (needy, dibao_active, covered, …,
+here for one reference date d (docs/specification.md §3), and the rulebook's definitions (needy, dibao_active, covered, …,
 including household aggregates) are added on top by the engine. Enum fields are int8 codes (-1 = blank).
 """
 

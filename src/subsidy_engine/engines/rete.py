@@ -1,10 +1,10 @@
 """The rete engine: each rule's `when` compiled to a durable-rules ruleset, evaluated one household at a time.
 
-It is the independent cross-check of engine_vectorized.py and the basis of `explain` (DESIGN §3). Only the
+It is the independent cross-check of engine_vectorized.py and the basis of `explain` (docs/design.md §3). Only the
 date-level facts (alive, age, … from facts.py) are shared; definitions and amounts come from the scalar
 evaluator (scalar.py), and which rules match is decided by durable-rules. The only module importing `durable`.
 
-Pitfalls guarded (notes/durable-rules.md): facts, never events; a Host without background threads; one
+Pitfalls guarded (docs/durable-rules.md): facts, never events; a Host without background threads; one
 session per household, deleted after it (≤ 1,024 live sessions, flat memory); explicit ASCII fact ids checked
 for 32-bit hash collisions before asserting; `state["exception"]` checked after every household; at most
 64 rules per fact and 31 conditions per pattern, checked when compiling; a catch-all rule; money never inside

@@ -1,4 +1,4 @@
-"""Parsing one roster cell of each kind (SPEC §2), from text or from a typed spreadsheet/Parquet cell.
+"""Parsing one roster cell of each kind (docs/specification.md §2), from text or from a typed spreadsheet/Parquet cell.
 
 Each parser returns the parsed value or raises `CellError(code, message)`; `validate.py` applies them once
 per distinct value of a column, so a million rows cost as much as their distinct values.

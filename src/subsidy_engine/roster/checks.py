@@ -1,4 +1,4 @@
-"""The checks across columns and rows of SPEC §2: 证件号码 (checksum, birth date, duplicates), 残疾证号, the 低保
+"""The checks across columns and rows of docs/specification.md §2: 证件号码 (checksum, birth date, duplicates), 残疾证号, the 低保
 fields that go together, 年级, death after birth, and the household checks (one 户主, members agree)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Parsing each roster column once per distinct value into typed arrays (SPEC §2 value formats).
+"""Parsing each roster column once per distinct value into typed arrays (docs/specification.md §2 value formats).
 
 Dates are day numbers, months `year * 12 + month - 1`, money integer fen; a blank is `NO_DATE`, `NO_MONEY`, 0
 or None. Every unreadable cell becomes a `Problem` with its reason code; nothing stops at the first.

@@ -1,4 +1,4 @@
-"""The roster's columns (SPEC §2), declared once: header, alias, level, type, allowed values, default.
+"""The roster's columns (docs/specification.md §2), declared once: header, alias, level, type, allowed values, default.
 
 Everything that reads, validates, documents or generates a roster takes its columns from `COLUMNS`.
 """

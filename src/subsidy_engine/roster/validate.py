@@ -1,4 +1,4 @@
-"""Lazy validation of a raw roster (SPEC §2): every problem of every row, then whole households accepted or not.
+"""Lazy validation of a raw roster (docs/specification.md §2): every problem of every row, then whole households accepted or not.
 
 Each problem is one `Problem` (row number, column, value, reason code, message). A household is evaluated only
 from a complete, valid set of rows: one bad row, a household field on which members disagree, or no / two 户主

@@ -1,4 +1,4 @@
-"""The rule file format (DESIGN §2) as pydantic models: what keys a rulebook, a definitions file and a program
+"""The rule file format (docs/design.md §2) as pydantic models: what keys a rulebook, a definitions file and a program
 file may hold. Unknown keys are refused (`extra="forbid"`); rulebook.py turns a refusal into file:line: message."""
 
 from __future__ import annotations

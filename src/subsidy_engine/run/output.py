@@ -1,4 +1,4 @@
-"""Writing a run's folder atomically: payments, totals, rejects and manifest.json (SPEC §5).
+"""Writing a run's folder atomically: payments, totals, rejects and manifest.json (docs/specification.md §5).
 
 Everything is written into a temporary sibling folder and renamed into place at the end (outdir.py), so a
 failed run leaves no half-written folder. Outputs are deterministic: no timestamps or run ids inside any file.

@@ -1,4 +1,4 @@
-"""Payment lines → the payment list of SPEC §5: columns, text sort order, amounts with exactly two decimals."""
+"""Payment lines → the payment list of docs/specification.md §5: columns, text sort order, amounts with exactly two decimals."""
 
 from __future__ import annotations
 

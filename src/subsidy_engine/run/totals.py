@@ -1,4 +1,4 @@
-"""Totals of a payment list (SPEC §5): per program and rule, per (乡镇, 行政村) and overall, with 人数, 人次, 金额,
+"""Totals of a payment list (docs/specification.md §5): per program and rule, per (乡镇, 行政村) and overall, with 人数, 人次, 金额,
 and which totals rest on parameters whose value is only assumed.
 
 人数 counts distinct 户编号 for a household program and distinct 证件号码 for a person program; the grand total
