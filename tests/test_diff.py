@@ -141,4 +141,4 @@ def test_a_paid_file_without_a_required_column_is_refused(tmp_path: Path) -> Non
     p.write_text("发放月份,项目,户编号,金额\n2023-01,dibao,H1,1.00\n", encoding="utf-8")
     code, out, err = run("diff", str(p), str(COMPUTED))
     assert code == 3 and out == ""
-    assert err == f"错误: {p}: 缺少必需的列 证件号码(发放名单格式见 SPEC §5)\n"
+    assert err == f"错误: {p}: 缺少必需的列 证件号码(实发名单应与本系统的发放名单同列名)\n"
