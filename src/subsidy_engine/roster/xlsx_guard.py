@@ -17,9 +17,12 @@ import struct
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
+
+import numpy as np
 
 from subsidy_engine.errors import FileFormatError
 from subsidy_engine.limits import Limits, size_text
@@ -40,6 +43,7 @@ class Workbook:
     rows: int = 0  # the first sheet's used range: last row and column (1-based), 0 when empty
     cols: int = 0
     marks: list[Mark] = field(default_factory=list)
+    longest_text: int = 0  # bytes: no text of the first sheet is longer (in characters)
 
 
 def check_xlsx(raw: bytes, source: str, limits: Limits) -> Workbook:
@@ -98,13 +102,40 @@ def _check(raw: bytes, limits: Limits) -> Workbook:
         raise Refused("工作簿中没有工作表")
     first = _first_sheet_part(parts, view, rel_ids[0])
     book = Workbook(names)
+    runs = _TextRuns()
     for name, info in parts.items():
         if name == first:
-            book.rows, book.cols, book.marks = scan_sheet(partial(_inflate, view, info), limits)
+            book.rows, book.cols, book.marks = scan_sheet(partial(runs.measure, _inflate, view, info), limits)
+        elif name.endswith("sharedStrings.xml"):
+            for _ in runs.measure(_inflate, view, info):
+                pass
         else:
             for _ in _inflate(view, info):  # inflated and counted only
                 pass
+    book.longest_text = runs.longest
     return book
+
+
+class _TextRuns:
+    """The longest run of bytes without a `<` in the sheet and the shared strings: no cell's text is longer."""
+
+    def __init__(self) -> None:
+        self.longest = 0
+
+    def measure(
+        self, inflate: Callable[[memoryview, zipfile.ZipInfo], Iterator[bytes]], *args: Any
+    ) -> Iterator[bytes]:
+        run = 0
+        for chunk in inflate(*args):
+            at = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == ord("<"))
+            if len(at):
+                gaps = int(np.diff(at).max()) - 1 if len(at) > 1 else 0
+                self.longest = max(self.longest, run + int(at[0]), gaps)
+                run = len(chunk) - int(at[-1]) - 1
+            else:
+                run += len(chunk)
+            self.longest = max(self.longest, run)
+            yield chunk
 
 
 def _check_directory_end(raw: bytes) -> None:

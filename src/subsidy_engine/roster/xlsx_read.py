@@ -40,7 +40,8 @@ def read_xlsx(p: Path, raw: bytes, limits: Limits) -> Cells:
     body = data[start + 1 :]
     last = max((m.row for m in book.marks), default=0) - start - 1  # a formula past the last value
     body += [[] for _ in range(last - len(body))]
-    _refuse_long_cells(p, header, data[start:], start + 1, limits)
+    if book.longest_text > limits.cell_chars:  # some text might be too long: look cell by cell
+        _refuse_long_cells(p, header, data[start:], start + 1, limits)
     marks: dict[int, list[tuple[int | str, str, str, str]]] = {}
     for m in book.marks:
         at = m.row - start - 2
