@@ -145,6 +145,19 @@ def test_other_years_same_bytes(scheduler: str, generated: Path, tmp_path: Path,
     )
 
 
+@pytest.mark.parametrize("name", ["xlsx_error_cell_na", "csv_row_missing_trailing_cells"])
+def test_read_problems_travel_with_their_rows(scheduler: str, tmp_path: Path, name: str) -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "hostile"))
+    from corpus import case
+
+    c = case(name)
+    roster = tmp_path / c.filename
+    roster.write_bytes(c.data)
+    pandas_dir = evaluate(roster, tmp_path / "pandas", "--format", "csv,parquet")
+    assert set(c.expected.reasons) <= set(pd.read_csv(pandas_dir / "rejects.csv", dtype=str)["原因代码"])
+    assert_same_run(pandas_dir, on_dask(roster, tmp_path / "dask", scheduler, chunk_rows=2, partitions=2))
+
+
 def test_households_in_random_order_are_shuffled(
     scheduler: str, generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 from subsidy_engine.arrays import count_distinct
 from subsidy_engine.roster import cells, checks, idcard
 from subsidy_engine.roster.columns import NO_DATE, NO_MONEY, Parsed, Problems, parse_column
-from subsidy_engine.roster.read import EXTRA, ROW, RawRoster
+from subsidy_engine.roster.read import EXTRA, PROBLEMS, ROW, SHORT, RawRoster
 from subsidy_engine.roster.schema import BY_ALIAS, COLUMNS, Column
 
 __all__ = ["NO_DATE", "NO_MONEY", "REASONS", "REJECT_COLUMNS", "Validated", "validate"]
@@ -52,6 +52,9 @@ REASONS: dict[str, str] = {
     "DIBAO_COVERED_NOT_DIBAO": "非低保户成员标为低保在保",
     "DEATH_BEFORE_BIRTH": "死亡日期早于出生日期",
     "ROW_TOO_LONG": "本行单元格多于表头",
+    "ROW_TOO_SHORT": "本行单元格少于表头",
+    "CELL_ERROR": "单元格为错误值(#N/A 等)",
+    "FORMULA_NO_VALUE": "公式没有计算结果",
     "HOUSEHOLD_MISMATCH": "同户成员的户级字段不一致",
     "HOUSEHOLD_NO_HEAD": "本户没有户主",
     "HOUSEHOLD_MULTIPLE_HEADS": "本户有多个户主",
@@ -120,6 +123,8 @@ def validate(raw: RawRoster) -> Validated:
             )
     hh = parsed["household_id"]
     checks.check_households(hh, cols, rows, f, problems)
+    if PROBLEMS in f:
+        _read_problems(f[PROBLEMS], problems)
 
     has_error = np.zeros(n, dtype=bool)
     has_error[np.array(problems.pos, dtype=np.int64)] = True
@@ -173,6 +178,24 @@ def _clip(text: str) -> str:
     return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}…(共 {len(text)} 个字符)"
 
 
+def _read_problems(column: pd.Series, problems: Problems) -> None:
+    """The problems the reader found (a short row, an error cell): each replaces what validation said about
+    the same cell (an error cell reads as blank, which is not what is wrong with it)."""
+    found = [(pos, v) for pos, v in enumerate(column.to_numpy(dtype=object)) if v is not None]
+    marked = {(pos, alias) for pos, v in found for alias, _, _, _ in v}
+    keep = [i for i, pc in enumerate(zip(problems.pos, problems.col, strict=True)) if pc not in marked]
+    if len(keep) < len(problems.pos):
+        for name in ("pos", "col", "value", "code", "msg"):
+            old = getattr(problems, name)
+            setattr(problems, name, [old[i] for i in keep])
+    for pos, v in found:
+        for alias, value, code, msg in v:
+            problems.add(pos, alias, value, code, msg)
+
+
+_MARKERS = {EXTRA: "(多余单元格)", SHORT: "(缺少单元格)"}
+
+
 def _rejects_frame(problems: Problems, f: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
     if not problems.pos:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
@@ -184,7 +207,7 @@ def _rejects_frame(problems: Problems, f: pd.DataFrame, headers: dict[str, str])
         return ["" if cells.is_blank(v) else _clip(cells.as_text(v)) for v in vals]
 
     col_names = [
-        headers.get(a, BY_ALIAS[a].name if a in BY_ALIAS else "") if a != EXTRA else "(多余单元格)"
+        _MARKERS[a] if a in _MARKERS else headers.get(a, BY_ALIAS[a].name if a in BY_ALIAS else "")
         for a in problems.col
     ]
     frame = pd.DataFrame(

@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 
 from subsidy_engine.errors import FileFormatError
+from subsidy_engine.limits import current as current_limits
 from subsidy_engine.roster.cells import TRIM
 from subsidy_engine.roster.columns import Problems, parse_column
+from subsidy_engine.roster.parquet_read import check_numbers, check_types, headers_of, text_from_bytes
 from subsidy_engine.roster.read import ROW, header_map, raw_frame, read_roster, typed_cells_as_objects
 from subsidy_engine.roster.schema import BY_ALIAS
 
@@ -80,8 +82,9 @@ def open_source(path: str | Path, chunk_rows: int = 200_000) -> Source:
         schema = pq.read_schema(p)
     except Exception as exc:
         raise FileFormatError(f"{p}: 无法读取为 Parquet 文件({type(exc).__name__})", path=str(p)) from None
-    header = [str(c).strip(TRIM) for c in schema.names]
+    header = headers_of(p, schema, current_limits())
     headers, ignored, take = header_map(header, str(p))
+    check_types(p, schema, take)
     chunks: list[Chunk] = []
     groups: list[int] = []
     size, first = 0, 2
@@ -119,11 +122,11 @@ def _sha256(p: Path) -> str:
     return h.hexdigest()
 
 
-def _cells(path: str, chunk: Chunk, columns: list[int] | None = None) -> pd.DataFrame:
-    """The chunk's cells as `roster._read_parquet` gives them: columns 0..n-1, typed cells as objects."""
+def _cells(source: Source, chunk: Chunk, columns: list[int] | None = None) -> pd.DataFrame:
+    """The chunk's cells as `parquet_read.read_parquet` gives them: columns 0..n-1, typed cells as objects."""
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(source.path)
     names = pf.schema_arrow.names
     idx = list(range(len(names))) if columns is None else columns
     if columns is not None and len(set(names)) == len(names) and chunk.row_groups:  # read only those
@@ -136,6 +139,10 @@ def _cells(path: str, chunk: Chunk, columns: list[int] | None = None) -> pd.Data
         at = {i: i for i in idx}
     if chunk.stop is not None:
         table = table.slice(chunk.start, chunk.stop - chunk.start)
+    roster_columns = {at[i]: alias for i, alias in source.take.items() if i in at}  # table column → alias
+    header = [str(c).strip(TRIM) for c in table.column_names]
+    table = text_from_bytes(Path(source.path), table, roster_columns, header)
+    check_numbers(Path(source.path), table, roster_columns, header, chunk.first_row)
     frame = pd.DataFrame({i: table.column(at[i]).to_pandas(types_mapper=None) for i in idx})
     return typed_cells_as_objects(frame)
 
@@ -157,7 +164,7 @@ def load_chunk(
         out = chunk.frame.iloc[:0] if empty else chunk.frame
         out = out.copy()
     else:
-        cells = _cells(source.path, Chunk(chunk.first_row) if empty else chunk)
+        cells = _cells(source, Chunk(chunk.first_row) if empty else chunk)
         numbers = np.arange(chunk.first_row, chunk.first_row + len(cells), dtype=np.int64)
         out = raw_frame(cells, source.take, numbers)
     hh = pd.Series(_normalized("household_id", out["household_id"]), dtype=object).fillna("")
@@ -212,7 +219,7 @@ def _ids_rows_households(source: Source, chunk: Chunk) -> tuple[np.ndarray, np.n
         ids_raw, hh_raw, rows = f["id_number"], f["household_id"], f[ROW].to_numpy(dtype=np.int64)
     else:
         where = {a: i for i, a in source.take.items()}
-        cells = _cells(source.path, chunk, [where["id_number"], where["household_id"]])
+        cells = _cells(source, chunk, [where["id_number"], where["household_id"]])
         ids_raw, hh_raw = cells[where["id_number"]], cells[where["household_id"]]
         rows = np.arange(chunk.first_row, chunk.first_row + len(cells), dtype=np.int64)
     ids = _normalized("id_number", ids_raw)
