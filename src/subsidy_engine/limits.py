@@ -1,5 +1,8 @@
 """The limits on what a roster file may ask of one machine, read from SUBSIDY_MAX_* environment variables.
 
+One table of settings: file sizes, rows, columns, cells, decompressed bytes, quoted lines, and the largest money
+cell.
+
 Every reader checks these before it allocates anything that grows with them, so that a clumsy or hostile file is
 refused with one message instead of exhausting memory. The CLI and the web app read the same values.
 """
@@ -26,6 +29,10 @@ class Limits:
     unzipped_bytes: int = 512 * MIB  # everything inside an .xlsx, decompressed; Parquet data uncompressed
     zip_ratio: int = 200  # decompressed ÷ compressed size of one part of an .xlsx (real sheets: 5 to 50)
     quoted_lines: int = 20  # line breaks inside one quoted CSV cell
+    amount_yuan: int = 10**8  # one money cell, in whole yuan: above it the cell is a reject, never a total
+
+
+HIGHEST_AMOUNT_YUAN = 10**15  # a cell in fen, and the sum of a million of them, stays far inside int64
 
 
 ENV_NAMES = {f.name: "SUBSIDY_MAX_" + f.name.upper() for f in fields(Limits)}
@@ -42,10 +49,20 @@ def current() -> Limits:
     return Limits(**values)
 
 
+def max_amount_fen() -> int:
+    """The money-cell ceiling in fen (SUBSIDY_MAX_AMOUNT_YUAN, at most 10^15 yuan)."""
+    yuan = current().amount_yuan
+    if yuan > HIGHEST_AMOUNT_YUAN:
+        raise InputError(
+            f"设置有误:环境变量 {ENV_NAMES['amount_yuan']}={yuan} 超过 {HIGHEST_AMOUNT_YUAN}(元)"
+        )
+    return yuan * 100
+
+
 def _parse(env: str, text: str) -> int:
     scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
     digits = (text[:-1] if scale > 1 else text).replace("_", "")
-    if not digits.isdigit() or not digits.isascii() or int(digits) <= 0:
+    if not digits.isdigit() or not digits.isascii() or len(digits) > 18 or int(digits) <= 0:
         raise InputError(f"设置有误:环境变量 {env}={text!r} 应为正整数(可带 K/M/G 后缀)")
     return int(digits) * scale
 

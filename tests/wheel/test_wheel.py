@@ -39,11 +39,12 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
         check=True,
         cwd=tmp,
+        env=_env(),
     )
     wheels = list(dist.glob("subsidy_engine-*.whl"))
     assert len(wheels) == 1
     env = tmp / "env"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True, env=_env())
     subprocess.run(
         [
             sys.executable,
@@ -57,12 +58,14 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
             str(wheels[0]),
         ],
         check=True,
+        env=_env(),
     )
     purelib = subprocess.run(
         [str(env / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True,
         capture_output=True,
         text=True,
+        env=_env(),
     ).stdout.strip()
     deps = [p for p in site.getsitepackages() if Path(p).is_dir()] or [sysconfig.get_paths()["purelib"]]
     (Path(purelib) / "zz_project_dependencies.pth").write_text("\n".join(deps) + "\n")

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-from subsidy_engine.ceilings import max_amount_fen
+from subsidy_engine.limits import max_amount_fen
 
 EPOCH = dt.date(1970, 1, 1)
 TRIM = " \t\r\n\u3000\u00a0\ufeff"

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from subsidy_engine.arrays import arrow_codes, arrow_of, text_codes
-from subsidy_engine.ceilings import max_amount_fen
+from subsidy_engine.limits import max_amount_fen
 from subsidy_engine.roster import cells
 from subsidy_engine.roster.schema import Column
 
