@@ -309,6 +309,11 @@ def test_gain_bands_are_per_month_and_exact_at_the_edges() -> None:
         (["--set", "dibao_standard[农村]=650@2024-01-01"], "不在期间 2023(2023-01-01 至 2023-12-31)之内"),
         (["--set", "dibao_standard[农村]=650.005@2023-09-01"], "金额 '650.005' 应为非负、最多两位小数"),
         (["--set", "dibao_standard[农村]=-5@2023-09-01"], "应为非负"),
+        (["--set", "tekun_basic_living=100000000.01@2023-09-01"], "超出参数的上限 100000000 元"),
+        (
+            ["--set", "dibao_standard[农村]=99999999@2023-09-01"],
+            "改后规则 dibao: 一笔发放最多 100,000,000 元",
+        ),
         (["--set", "dibao_standard[农村]=650@2023-9-1"], "日期 '2023-9-1' 应为 YYYY-MM-DD"),
         (["--set", "dibao_standard[农村]=650"], "写法不对"),
         (

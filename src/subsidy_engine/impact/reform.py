@@ -17,8 +17,12 @@ from decimal import Decimal
 from subsidy_engine.errors import ReformError
 from subsidy_engine.periods import Period
 from subsidy_engine.roster.schema import BY_ALIAS
+from subsidy_engine.rulebook import bounds as B
+from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook.files import ValueEntry
+from subsidy_engine.rulebook.limits import YUAN_CEILING
 from subsidy_engine.rulebook.model import Param, Rulebook
+from subsidy_engine.rulebook.vocabulary import FIELDS
 from subsidy_engine.run.payments import fen_text
 
 SET_SYNTAX = re.compile(
@@ -61,6 +65,8 @@ def parse_edit(text: str) -> Edit:
     value, day = m["value"].strip(), m["date"].strip()
     if not MONEY.fullmatch(value):
         raise ReformError(f"--set {text!r}: 金额 {value!r} 应为非负、最多两位小数的元数,如 650 或 312.50")
+    if Decimal(value) > YUAN_CEILING:
+        raise ReformError(f"--set {text!r}: 金额 {value} 超出参数的上限 {YUAN_CEILING} 元(1 亿元)")
     try:
         if not ISO_DATE.fullmatch(day):
             raise ValueError
@@ -118,7 +124,30 @@ def apply_edits(rulebook: Rulebook, edits: list[Edit], period: Period) -> Rulebo
             raise ReformError(f"--set {edit.text!r} 与 --set {seen[slot]!r} 改的是同一参数、同一键、同一日期")
         seen[slot] = edit.text
         params[edit.name] = edited_param(params[edit.name], edit, period)
-    return dataclasses.replace(rulebook, params=params)
+    edited = dataclasses.replace(rulebook, params=params)
+    check_bounds(edited, edits)
+    return edited
+
+
+def check_bounds(rulebook: Rulebook, edits: list[Edit]) -> None:
+    """The edited values keep every definition and amount within what the engines compute exactly, as loading
+    a rulebook checks it (rulebook/bounds.py): refused otherwise, naming the definition or rule."""
+    ranges = B.ranges(FIELDS, rulebook.params)
+    where = ""
+    try:
+        for d in rulebook.definitions:
+            where = f"定义 {d.name}"
+            iv = B.bound(d.node, ranges)
+            if iv is not None:
+                ranges[d.name] = iv
+        for p in rulebook.programs:
+            for r in p.rules:
+                where = f"规则 {r.id}"
+                B.bound(r.when, ranges)
+                B.check_amount(r.amount, ranges)
+    except E.ExprError as e:
+        given = " ".join(f"--set {x.text!r}" for x in edits)
+        raise ReformError(f"{given}: 改后{where}: {e}") from None
 
 
 def edited_param(param: Param, edit: Edit, period: Period) -> Param:
