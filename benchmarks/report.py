@@ -86,6 +86,7 @@ def report(path: Path) -> str:
         cells = [_cell(_seconds(by_name, pattern, s)) for s in SIZES]
         if any(c != "–" for c in cells):
             out.append(f"| {label} | " + " | ".join(cells) + " |")
+    out += _impact(data)
     memory = RESULTS / "peak_memory.json"
     if memory.exists():
         out += ["", "| peak memory, one process (`benchmarks/peak_memory.py`) | rows | seconds | peak RSS |"]
@@ -93,6 +94,31 @@ def report(path: Path) -> str:
         for name, m in sorted(json.loads(memory.read_text()).items()):
             out.append(f"| {name} | {m['rows']:,} | {m['seconds']:.1f} | {m['peak_mib'] / 1024:.2f} GiB |")
     return "\n".join(out)
+
+
+def _impact(data: dict) -> list[str]:  # type: ignore[type-arg]
+    """`subsidy impact` against one evaluate (benchmarks/test_impact.py), fastest of each, wall and CPU."""
+    info = {b["name"]: b.get("extra_info", {}) for b in data["benchmarks"]}
+    rows = []
+    for fmt, label in (
+        ("csv", "CSV files only (`--format csv`)"),
+        ("csv+xlsx", "with impact.xlsx (default)"),
+    ):
+        cells = []
+        for s in SIZES:
+            x = info.get(f"test_impact_over_evaluate[{s}-{fmt}]")
+            cells.append(
+                f"{x['impact_wall_seconds']:.2f} s / {x['evaluate_wall_seconds']:.2f} s = "
+                f"{x['impact_over_evaluate_wall']:.2f} × (CPU {x['impact_over_evaluate_cpu']:.2f} ×)"
+                if x
+                else "–"
+            )
+        if any(c != "–" for c in cells):
+            rows.append(f"| impact ÷ evaluate, {label} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return ["", "| `subsidy impact` ÷ `evaluate`, from CSV | " + " | ".join(SIZES) + " |",
+            "|---|" + "---:|" * len(SIZES), *rows]  # fmt: skip
 
 
 if __name__ == "__main__":

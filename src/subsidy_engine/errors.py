@@ -6,7 +6,8 @@
     │   └── HeaderError             a required column missing, or one column named twice
     ├── RejectedRowsError           --strict and at least one row rejected (nothing written)
     ├── RulebookError               a rule file refused at load time (file, key, line, suggestion)
-    │   └── PeriodNotCoveredError   a parameter has no value in force for the requested period
+    │   ├── PeriodNotCoveredError   a parameter has no value in force for the requested period
+    │   └── ReformError             `impact --set`: an unknown parameter or key, a date outside the period, not money
     ├── PeriodError                 a period that is not `YYYY` or `YYYY-MM`
     ├── EvaluationError             a rule produced an impossible result (e.g. a negative amount)
     ├── CrossCheckError             --cross-check: the pandas and rete engines disagree on some line
@@ -64,6 +65,10 @@ class RulebookError(SubsidyError):
 
 class PeriodNotCoveredError(RulebookError):
     pass
+
+
+class ReformError(RulebookError):
+    """A `--set NAME[KEY]=VALUE@DATE` edit refused (exit code and web status as for a refused rulebook)."""
 
 
 class PeriodError(SubsidyError):

@@ -22,6 +22,7 @@ import pandas as pd
 
 from subsidy_engine.cli.audit import register as register_audit_commands
 from subsidy_engine.cli.exitcodes import GuardedGroup, edge
+from subsidy_engine.cli.impact import register as register_impact_commands
 from subsidy_engine.cli.texttable import table as _table
 from subsidy_engine.cli.web import register as register_web_commands
 from subsidy_engine.errors import (
@@ -274,9 +275,22 @@ def _mask_value(column: str, value: str) -> str:
 @click.option("--household", help="户编号:解释这一户的每个成员")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON(供程序读取)")
 @click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME[KEY]=VALUE@DATE",
+    help="按 subsidy impact 的测算参数解释(同 impact --set,可多个)",
+)
 @edge
 def explain(
-    roster: Path, period: str, person: str | None, household: str | None, as_json: bool, rules: Path | None
+    roster: Path,
+    period: str,
+    person: str | None,
+    household: str | None,
+    as_json: bool,
+    rules: Path | None,
+    sets: tuple[str, ...],
 ) -> None:
     """逐项目、逐参考日期解释资格:每个条件的取值与结果、所用参数、金额算式、不符合的原因。"""
     import json
@@ -292,6 +306,10 @@ def explain(
     rb = load_rulebook(rules)
     per = parse_period(period)
     rb.check_period(per)
+    if sets:
+        from subsidy_engine.impact.reform import apply_edits, parse_edit
+
+        rb = apply_edits(rb, [parse_edit(s) for s in sets], per)
     members, asked = select(check(read_roster(roster)).persons, person=person, household=household)
     if len(members) == 0:
         what = f"证件号码 {person}" if person is not None else f"户编号 {household}"
@@ -385,6 +403,7 @@ def rules_coverage(folder: Path | None, cases: Path | None) -> None:
 
 
 register_audit_commands(main)
+register_impact_commands(main)
 register_web_commands(main)
 
 if __name__ == "__main__":  # pragma: no cover

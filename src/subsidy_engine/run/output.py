@@ -20,13 +20,25 @@ import pandas as pd
 import pyarrow as pa
 
 from subsidy_engine.arrays import arrow_of
-from subsidy_engine.roster.validate import REJECT_COLUMNS
+from subsidy_engine.roster.read import RawRoster
+from subsidy_engine.roster.validate import REJECT_COLUMNS, Validated
+from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run import safecells
 from subsidy_engine.run.outdir import atomic_folder, os_errors
 from subsidy_engine.run.payments import PAYMENT_COLUMNS
 from subsidy_engine.run.result import RunResult
 
-__all__ = ["FORMATS", "atomic_folder", "build_manifest", "sha256", "write_csv", "write_run", "write_xlsx"]
+__all__ = [
+    "FORMATS",
+    "atomic_folder",
+    "build_manifest",
+    "input_manifest",
+    "rules_manifest",
+    "sha256",
+    "write_csv",
+    "write_run",
+    "write_xlsx",
+]
 
 FORMATS = ("csv", "xlsx", "parquet")
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
@@ -192,31 +204,40 @@ def build_manifest(
     """What `rerun` needs to redo a run: the input (path as given, sha256), the rulebook (folder, hashes),
     the engine version, the formats requested and the sha256 of each output; `cross_check` (the engines
     compared, the lines they agree on) only when `--cross-check` ran, so other manifests keep their bytes."""
-    v = result.validated
     assumed = sorted(set().union(*result.assumed.values())) if result.assumed else []
     cross_check = {"cross_check": result.cross_check} if result.cross_check is not None else {}
     return {
         "period": result.period.label,
         "engine": {"name": result.engine, "version": result.version},
         **cross_check,
-        "input": {
-            "file": Path(result.raw.source).name,
-            "path": result.raw.source,
-            "sha256": result.raw.sha256,
-            "rows_read": v.rows_read,
-            "rows_accepted": v.rows_accepted,
-            "rows_rejected": v.rows_rejected,
-            "households_accepted": v.households_accepted,
-            "households_rejected": v.households_rejected,
-            "ignored_columns": result.raw.ignored_columns,
-        },
-        "rules": {
-            "name": result.rulebook.name,
-            "folder": str(result.rulebook.folder),
-            "content_sha256": result.rulebook.content_hash,
-            "files": dict(sorted(result.rulebook.files.items())),
-        },
+        "input": input_manifest(result.raw, result.validated),
+        "rules": rules_manifest(result.rulebook),
         "assumed_parameters": assumed,
         "formats": [f for f in FORMATS if f in formats or f == "csv"],
         "outputs": outputs,
+    }
+
+
+def input_manifest(raw: RawRoster, v: Validated) -> dict[str, object]:
+    """The roster as read: file name, path as given, sha256 and what validation made of its rows."""
+    return {
+        "file": Path(raw.source).name,
+        "path": raw.source,
+        "sha256": raw.sha256,
+        "rows_read": v.rows_read,
+        "rows_accepted": v.rows_accepted,
+        "rows_rejected": v.rows_rejected,
+        "households_accepted": v.households_accepted,
+        "households_rejected": v.households_rejected,
+        "ignored_columns": raw.ignored_columns,
+    }
+
+
+def rules_manifest(rulebook: Rulebook) -> dict[str, object]:
+    """The rulebook as loaded: name, folder, the hash of its content and of each file."""
+    return {
+        "name": rulebook.name,
+        "folder": str(rulebook.folder),
+        "content_sha256": rulebook.content_hash,
+        "files": dict(sorted(rulebook.files.items())),
     }

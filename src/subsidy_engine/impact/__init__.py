@@ -1,0 +1,1 @@
+"""Reform impact: a second scenario (edited parameters or another rulebook) against the baseline, exactly."""
