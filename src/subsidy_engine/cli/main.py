@@ -272,27 +272,40 @@ def _mask_value(column: str, value: str) -> str:
 @click.option("--period", required=True, help="期间:年份 2023 或月份 2023-09")
 @click.option("--person", help="证件号码:解释这个人(及其户的按户项目)")
 @click.option("--household", help="户编号:解释这一户的每个成员")
+@click.option("--name", help="姓名:按姓名查找(同名多人时列出供选择)")
+@click.option("--detail", is_flag=True, help="显示详细计算过程(每个条件的取值、参数和算式)")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON(供程序读取)")
 @click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
 @edge
 def explain(
-    roster: Path, period: str, person: str | None, household: str | None, as_json: bool, rules: Path | None
+    roster: Path,
+    period: str,
+    person: str | None,
+    household: str | None,
+    name: str | None,
+    detail: bool,
+    as_json: bool,
+    rules: Path | None,
 ) -> None:
-    """逐项目、逐参考日期解释资格:每个条件的取值与结果、所用参数、金额算式、不符合的原因。"""
+    """逐项目说明享受与否:多少钱、哪些月份、不享受的原因、怎么算、依据的标准;--detail 显示详细计算过程。"""
     import json
 
-    from subsidy_engine.engines.explain import Explainer, render_text, select
+    from subsidy_engine.engines.explain import Explainer, named, render_text, select
+    from subsidy_engine.engines.plain import render_plain
     from subsidy_engine.periods import parse_period
     from subsidy_engine.roster.read import read_roster
     from subsidy_engine.roster.validate import validate as check
     from subsidy_engine.rulebook.load import load_rulebook
 
-    if (person is None) == (household is None):
-        raise click.UsageError("请给出 --person 证件号码 或 --household 户编号(二选一)")
+    if sum(x is not None for x in (person, household, name)) != 1:
+        raise click.UsageError("请给出 --person 证件号码、--household 户编号 或 --name 姓名(三选一)")
     rb = load_rulebook(rules)
     per = parse_period(period)
     rb.check_period(per)
-    members, asked = select(check(read_roster(roster)).persons, person=person, household=household)
+    persons = check(read_roster(roster)).persons
+    if name is not None:
+        person = _one_by_name(named(persons, name), name)
+    members, asked = select(persons, person=person, household=household)
     if len(members) == 0:
         what = f"证件号码 {person}" if person is not None else f"户编号 {household}"
         raise click.BadParameter(f"名册的有效行中没有 {what}(不存在或所在户被拒绝)")
@@ -300,7 +313,25 @@ def explain(
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(report), nl=False)
+        click.echo((render_text if detail else render_plain)(report), nl=False)
+
+
+def _one_by_name(hits: list[dict[str, str]], name: str) -> str:
+    """The 证件号码 of the one person called `name`; none or several is a usage error that lists them masked."""
+    from subsidy_engine.cli.texttable import mask_id
+
+    if not hits:
+        raise click.BadParameter(
+            f"名册的有效行中没有姓名为 {name} 的人(不存在或所在户被拒绝)", param_hint="--name"
+        )
+    if len(hits) > 1:
+        rows = [["证件号码", "户编号", "行政村", "与户主关系"]]
+        rows += [[mask_id(h["证件号码"]), h["户编号"], h["行政村"], h["与户主关系"]] for h in hits]
+        raise click.UsageError(
+            f"名册中有 {len(hits)} 人姓名为 {name},请改用 --household 户编号 或 --person 证件号码 指定其中一人:\n"
+            + _table(rows, right=set())
+        )
+    return hits[0]["证件号码"]
 
 
 @main.group()
