@@ -25,6 +25,7 @@ class Run:
     fen: int
     reasons: tuple[str, ...]
     amounts: tuple[str, ...] = ()
+    hints: list[str] = field(default_factory=list)
 
     def label(self, monthly: bool) -> str:
         if len(self.months) == 1:
@@ -39,7 +40,6 @@ class Outcome:
     who: str
     monthly: bool
     runs: list[Run] = field(default_factory=list)
-    hints: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     dates: int = 0
 
@@ -53,9 +53,10 @@ class Outcome:
         if last is not None and (last.fen, last.reasons, last.amounts) == (fen, reasons, amounts):
             last.months.append(month)
         else:
-            self.runs.append(Run([month], fen, reasons, amounts))
-        for key, into in (("提示", self.hints), ("参数", self.params)):
-            into += [x for x in words.get(key, []) if x not in into]
+            last = Run([month], fen, reasons, amounts)
+            self.runs.append(last)
+        last.hints += [x for x in words.get("提示", []) if x not in last.hints]
+        self.params += [x for x in words.get("参数", []) if x not in self.params]
 
 
 def outcomes(program: dict[str, Any]) -> list[Outcome]:
@@ -74,7 +75,8 @@ def conclusion(o: Outcome, title: str, year: bool) -> str:
     if not paid:
         if len(unpaid) == 1:
             return f"不享受。{';'.join(unpaid[0].reasons)},不符合{title}条件。"
-        return "不享受。" + ";".join(f"{r.label(o.monthly)}: {';'.join(r.reasons)}" for r in unpaid) + "。"
+        each = ";".join(f"{r.label(o.monthly)} {';'.join(r.reasons)}" for r in unpaid)
+        return f"不享受。{each};不符合{title}条件。"
     each = "每月" if o.monthly else "每次"
     parts = [f"{r.label(o.monthly)} {each + ' ' if len(r.months) > 1 else ''}{yuan(r.fen)} 元" for r in paid]
     total = sum(r.fen * len(r.months) for r in paid)
@@ -95,8 +97,9 @@ def outcome_lines(o: Outcome, title: str, year: bool, indent: str) -> list[str]:
     elif distinct:
         lines.append(f"{indent}怎么算:")
         lines += [f"{indent}  {r.label(o.monthly)}: {';'.join(r.amounts)}" for r in worked]
-    for hint in o.hints:
-        lines.append(f"{indent}提示: {hint}")
+    for r in o.runs:
+        when = f"({r.label(o.monthly)})" if r.fen == 0 and len(o.runs) > 1 else ""
+        lines += [f"{indent}提示{when}: {hint}" for hint in r.hints]
     if o.params:
         lines.append(f"{indent}依据的标准:")
         lines += [f"{indent}  {p}" for p in o.params]
