@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from helpers import household_rows, run
-
 from subsidy_engine.roster.schema import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
