@@ -11,7 +11,6 @@ new or empty and a file new, unless `--overwrite`.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +21,8 @@ import pandas as pd
 
 from subsidy_engine.cli.audit import register as register_audit_commands
 from subsidy_engine.cli.exitcodes import GuardedGroup, edge
+from subsidy_engine.cli.roster import roster as roster_group
+from subsidy_engine.cli.rules import rules as rules_group
 from subsidy_engine.cli.texttable import table as _table
 from subsidy_engine.cli.web import register as register_web_commands
 from subsidy_engine.errors import (
@@ -334,87 +335,8 @@ def _one_by_name(hits: list[dict[str, str]], name: str) -> str:
     return hits[0]["证件号码"]
 
 
-@main.group()
-def rules() -> None:
-    """规则库:查看与检查。"""
-
-
-@rules.command("check")
-@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@edge
-def rules_check(folder: Path | None) -> None:
-    """加载并检查规则库(未知键、未知字段、类型、决策表缺口)。"""
-    from subsidy_engine.rulebook.load import load_rulebook
-
-    rb = load_rulebook(folder)
-    lo, hi = rb.coverage()
-    n_rules = sum(len(p.rules) for p in rb.programs)
-    click.echo(
-        f"规则库 {rb.name}: {len(rb.programs)} 个项目, {n_rules} 条规则, {len(rb.params)} 个参数, "
-        f"{len(rb.definitions)} 个定义; 覆盖 {lo} 至 {hi}; 内容哈希 {rb.content_hash[:16]}"
-    )
-
-
-@rules.command("show")
-@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--date", "on", help="日期 YYYY-MM-DD(默认: 规则库覆盖期的第一天)")
-@edge
-def rules_show(folder: Path | None, on: str | None) -> None:
-    """列出某日有效的每个参数:取值、生效日期、依据和状态(正式/假定)。"""
-    from subsidy_engine.rulebook.load import load_rulebook
-    from subsidy_engine.run.payments import fen_text
-
-    rb = load_rulebook(folder)
-    lo, hi = rb.coverage()
-    try:
-        day = dt.date.fromisoformat(on) if on else lo
-    except ValueError:
-        raise click.BadParameter(f"{on!r} 不是 YYYY-MM-DD 日期", param_hint="--date") from None
-    click.echo(f"规则库 {rb.name}({rb.title}),{day} 有效的参数;覆盖 {lo} 至 {hi}")
-    rows = [["项目", "参数", "说明", "取值(元)", "单位", "生效日期", "状态", "依据"]]
-    by_file = {p.file: p.id for p in rb.programs}
-    for name, p in rb.params.items():
-        hit = p.entry_at(day)
-        if hit is None:
-            rows.append([by_file.get(p.file, ""), name, p.description, "(无有效值)", p.unit, "", "", ""])
-            continue
-        start, entry = hit
-        v = entry.value
-        value = (
-            " ".join(f"{k}:{fen_text(int(x * 100))}" for k, x in v.items())
-            if isinstance(v, dict)
-            else fen_text(int(v * 100))
-        )
-        status = "正式" if p.status_at(day) == "official" else "假定"
-        rows.append(
-            [by_file.get(p.file, ""), name, p.description, value, p.unit, str(start), status, entry.reference]
-        )
-    click.echo(_table(rows, right=set()))
-
-
-@rules.command("coverage")
-@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--cases",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="规则用例目录(默认: 项目的 tests/rules)",
-)
-@edge
-def rules_coverage(folder: Path | None, cases: Path | None) -> None:
-    """用规则用例检查覆盖: 哪些规则发放过、条件真假是否都出现过、决策表的哪些行和参数的哪些期间用过。
-    有规则、决策表行或参数期间从未用过时退出码为 1。"""
-    from subsidy_engine.rulebook.load import load_rulebook
-    from subsidy_engine.run.cases import read_case_folder
-    from subsidy_engine.run.coverage import DEFAULT_CASES, measure, report
-
-    rb = load_rulebook(folder)
-    where = cases or DEFAULT_CASES
-    cov = measure(rb, read_case_folder(where))
-    click.echo(report(cov, where), nl=False)
-    if cov.gaps():
-        sys.exit(1)
-
-
+main.add_command(rules_group)
+main.add_command(roster_group)
 register_audit_commands(main)
 register_web_commands(main)
 

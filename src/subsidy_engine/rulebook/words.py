@@ -9,6 +9,7 @@ its Chinese label (vocabulary.FIELD_LABELS), a definition by its title, a parame
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -93,17 +94,18 @@ def aggregate(rb: Rulebook, node: E.Agg) -> str:
     return f"户内有成员{inner}" if node.func == "household_any" else f"户内{inner}的人数"
 
 
-def condition(rb: Rulebook, node: E.Node) -> str:
-    """A condition in words without values: its own phrase where the rule files give one, else composed."""
-    w = lookup(rb.phrases, node, True)
+def condition(rb: Rulebook, node: E.Node, own: bool = True) -> str:
+    """A condition in words without values: its own phrase where the rule files give one (unless `own` is
+    false: `rules diff` shows a change the phrase does not), else composed from the names' labels."""
+    w = lookup(rb.phrases, node, True) if own else None
     if w is not None:
         return wording_text(rb, w)
     if isinstance(node, E.And):
-        return ",且".join(condition(rb, i) for i in node.items)
+        return ",且".join(condition(rb, i, own) for i in node.items)
     if isinstance(node, E.Or):
-        return "或".join(condition(rb, i) for i in node.items)
+        return "或".join(condition(rb, i, own) for i in node.items)
     if isinstance(node, E.Not):
-        return f"不满足“{condition(rb, node.item)}”"
+        return f"不满足“{condition(rb, node.item, own)}”"
     if isinstance(node, E.Compare):
         if isinstance(node.right, E.Lit) and node.right.value is None:
             return f"{formula(rb, node.left)}{'为空' if node.op == '==' else '已填写'}"
@@ -112,17 +114,23 @@ def condition(rb: Rulebook, node: E.Node) -> str:
         values = "、".join(literal(v) for v in node.values)
         return f"{formula(rb, node.item)}{'不' if node.negated else ''}是 {values} 之一"
     if isinstance(node, E.Agg):
-        return aggregate(rb, node)
+        inner = condition(rb, node.arg, own)
+        return f"户内有成员{inner}" if node.func == "household_any" else f"户内{inner}的人数"
     return formula(rb, node)
 
 
+VALUE = re.compile(r"[((][^()()]*\x00[^()()]*[))]")  # a parenthesis holding a value: dropped
+
+
 def template_text(rb: Rulebook, t: Template, mark: Callable[[str], str] = lambda s: f"〔{s}〕") -> str:
-    """A phrase as the handbook prints it: a slot of an enumerated field reads as its values (城市/农村), any
-    other slot as what it stands for, marked (〔家庭月人均收入〕)."""
+    """A phrase as the handbook prints it, with no person's values: a parenthesis that shows a value
+    ("年满 70 岁(年龄 {age} 岁)") is left out; a slot of an enumerated field reads as its values (城市/农村);
+    any other slot as what it stands for, marked (〔家庭月人均收入〕)."""
     out = []
     for part in t.parts:
-        out.append(part if isinstance(part, str) else _slot_text(rb, part, mark))
-    return "".join(out)
+        out.append(part if isinstance(part, str) else _slot_text(rb, part, lambda s: f"\x00{s}\x01"))
+    text = VALUE.sub("", "".join(out))
+    return re.sub("\x00(.*?)\x01", lambda m: mark(m.group(1)), text)
 
 
 def _slot_text(rb: Rulebook, s: Slot, mark: Callable[[str], str]) -> str:
