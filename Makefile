@@ -29,7 +29,7 @@ screenshots: $(STAMP)
 
 ## The bundled rulebook as a Chinese handbook, kept in docs/handbook/ (tests/test_handbook.py checks it is current)
 handbook: $(STAMP)
-	$(BIN)/subsidy rules book --out docs/handbook
+	$(BIN)/subsidy rules book --out docs/handbook --overwrite
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

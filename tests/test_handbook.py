@@ -105,6 +105,9 @@ def test_the_values_in_force_on_a_date_are_marked(tmp_path: Path) -> None:
     )
     code, _, err = run("rules", "book", "--out", str(tmp_path / "x"), "--date", "2024-13-01")
     assert code == 2 and "--date" in err
+    code, _, err = run("rules", "book", "--out", str(tmp_path / "book"))
+    assert code == 5 and "--overwrite" in err  # the folder has the book already
+    assert run("rules", "book", "--out", str(tmp_path / "book"), "--overwrite")[0] == 0
 
 
 def test_the_roster_template(tmp_path: Path) -> None:
@@ -149,6 +152,11 @@ def test_the_roster_template(tmp_path: Path) -> None:
     assert list(v.persons["name"]) == ["张三", "李四"]
     code, _, err = run("roster", "template", "--out", str(tmp_path / "t.csv"))
     assert code == 2 and ".xlsx" in err
+    code, _, err = run("roster", "template", "--out", str(path))
+    assert code == 5 and "已存在" in err
+    assert run("roster", "template", "--out", str(path), "--overwrite")[0] == 0
+    code, _, err = run("roster", "template", "--out", str(tmp_path / "no" / "t.xlsx"))
+    assert code == 5 and "不存在" in err
 
 
 def _copy(tmp_path: Path) -> Path:

@@ -105,19 +105,17 @@ def _date(text: str, option: str) -> dt.date:
 @click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--date", "on", help="标出这一天(YYYY-MM-DD)有效的参数值")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出目录")
+@click.option("--overwrite", is_flag=True, help="输出目录已有文件时整体替换")
 @edge
-def rules_book(folder: Path | None, on: str | None, out: Path) -> None:
+def rules_book(folder: Path | None, on: str | None, out: Path, overwrite: bool) -> None:
     """把规则库写成中文政策手册:handbook.html(单个文件,可打印)和 handbook.md。"""
-    from subsidy_engine.errors import OutputError
     from subsidy_engine.handbook.render import write_book
     from subsidy_engine.rulebook.load import load_rulebook
+    from subsidy_engine.run.outdir import check_target
 
-    rb = load_rulebook(folder)
     day = _date(on, "--date") if on else None
-    try:
-        paths = write_book(rb, out, day)
-    except OSError as e:
-        raise OutputError(f"无法写入 {out}: {e.strerror}") from None
+    check_target(out, overwrite=overwrite, parents=False)  # refused before the work, not after it
+    paths = write_book(load_rulebook(folder), out, day, overwrite=overwrite)
     for p in paths:
         click.echo(f"已写入 {p}")
 

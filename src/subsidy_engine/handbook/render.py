@@ -10,6 +10,7 @@ from pathlib import Path
 
 from subsidy_engine.handbook.book import Block, build
 from subsidy_engine.rulebook.model import Rulebook
+from subsidy_engine.run.outdir import atomic_folder, os_errors
 
 LINK = re.compile(r"\[([^\]]+)\]\(#([\w-]+)\)")
 FILES = ("handbook.html", "handbook.md")
@@ -102,11 +103,11 @@ def _inline(text: str) -> str:
     return "".join(out)
 
 
-def write_book(rb: Rulebook, out: Path, on: dt.date | None = None) -> list[Path]:
-    """handbook.html and handbook.md in `out` (created if need be); returns their paths."""
+def write_book(rb: Rulebook, out: Path, on: dt.date | None = None, *, overwrite: bool = False) -> list[Path]:
+    """handbook.html and handbook.md in the folder `out`, which appears whole (run/outdir.py: new or empty
+    unless `overwrite`, its parent must exist); returns their paths."""
     blocks = build(rb, on)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / name for name in FILES]
-    paths[0].write_text(page(blocks), encoding="utf-8")
-    paths[1].write_text(markdown(blocks), encoding="utf-8")
-    return paths
+    with atomic_folder(out, overwrite=overwrite, parents=False) as tmp, os_errors(out):
+        (tmp / FILES[0]).write_text(page(blocks), encoding="utf-8")
+        (tmp / FILES[1]).write_text(markdown(blocks), encoding="utf-8")
+    return [out / name for name in FILES]

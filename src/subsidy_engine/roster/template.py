@@ -93,6 +93,10 @@ def template_bytes() -> bytes:
     return buf.getvalue()
 
 
-def write_template(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(template_bytes())
+def write_template(path: Path, *, overwrite: bool = False) -> None:
+    """The template at `path`, written whole (run/outdir.py: a new file unless `overwrite`, parent must exist)."""
+    from subsidy_engine.run.outdir import atomic_file, os_errors
+
+    data = template_bytes()
+    with atomic_file(path, overwrite=overwrite, parents=False) as tmp, os_errors(path):
+        tmp.write_bytes(data)
