@@ -94,7 +94,8 @@ def test_the_handbook_in_the_repository_is_current(tmp_path: Path) -> None:
 def test_the_values_in_force_on_a_date_are_marked(tmp_path: Path) -> None:
     page, md = _book(tmp_path, "--date", "2024-10-01")
     rb = load_rulebook()
-    assert page.count('<tr class="current">') == len(rb.params)
+    assert len(re.findall(r'<tr class="current[ "]', page)) == len(rb.params)
+    assert '<tr class="current assumed"><td>▶ 2024-09-01</td>' in page
     assert (
         "| **▶ 2024-09-01** | **750.00** | **610.00** | **渝民规〔2025〕6号** | **正式(起始月份为假定)** |"
         in md

@@ -34,6 +34,7 @@ class Block:
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     marked: set[int] = field(default_factory=set)  # table rows in force on the date
+    assumed: set[int] = field(default_factory=set)  # table rows of an assumed value (or start month)
     anchor: str = ""
 
 
@@ -146,7 +147,9 @@ def parameter(p: Param, on: dt.date | None) -> list[Block]:
         if entry is not None and isinstance(entry.value, dict):
             keys += [k for k in entry.value if k not in keys]
     header = ["起始日期", *(keys or ["取值"]), "依据", "状态"]
-    rows, marked = [], set()
+    rows: list[list[str]] = []
+    marked: set[int] = set()
+    assumed: set[int] = set()
     current = p.entry_at(on) if on is not None else None
     for i, (start, entry) in enumerate(p.entries):
         if entry is None:
@@ -159,12 +162,14 @@ def parameter(p: Param, on: dt.date | None) -> list[Block]:
         first = f"▶ {start}" if current is not None and current[0] == start else str(start)
         if current is not None and current[0] == start:
             marked.add(i)
+        if "假定" in status:
+            assumed.add(i)
         rows.append([first, *(values or [W.yuan(W.decimal_fen(v))]), ref, status])  # type: ignore[arg-type]
     lead = f"单位: {p.unit}" + (f";按{FIELD_LABELS[p.key]}分列" if p.key else "")
     return [
         Block("h3", f"参数: {p.description}"),
         Block("p", lead),
-        Block("table", header=header, rows=rows, marked=marked),
+        Block("table", header=header, rows=rows, marked=marked, assumed=assumed),
     ]
 
 

@@ -24,11 +24,15 @@ h3 { font-size: 1.05rem; margin-top: 1.4rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .92rem; }
 th, td { border: 1px solid #99a; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #e8ecf4; }
+tr.assumed td { color: #7a4b00; font-style: italic; }
 tr.current td { background: #fff3c4; font-weight: bold; }
+nav.bar { padding: .4rem 0; border-bottom: 1px solid #ccd; }
+nav.bar form { display: flex; gap: 1rem; align-items: center; }
 ul { margin: .3rem 0 .8rem; }
 a { color: #224; }
 @media print {
   body { max-width: none; margin: 0; font-size: 10.5pt; }
+  nav.bar { display: none; }
   h2 { page-break-before: always; }
   h1 + p, h2#toc, h2#in-force { page-break-before: avoid; }
   table, tr { page-break-inside: avoid; }
@@ -63,9 +67,10 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def page(blocks: list[Block]) -> str:
+def page(blocks: list[Block], bar: str = "") -> str:
+    """The whole HTML page; `bar`, trusted HTML put first and left out of print, is the web app's navigation."""
     title = next((b.text for b in blocks if b.kind == "h1"), "规则手册")
-    body: list[str] = []
+    body: list[str] = [f'<nav class="bar">{bar}</nav>'] if bar else []
     for b in blocks:
         if b.kind in ("h1", "h2", "h3"):
             anchor = f' id="{b.anchor}"' if b.anchor else ""
@@ -76,11 +81,8 @@ def page(blocks: list[Block]) -> str:
             body.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in b.items) + "</ul>")
         elif b.kind == "table":
             head = "".join(f"<th>{html.escape(h)}</th>" for h in b.header)
-            current = ' class="current"'
             rows = [
-                f"<tr{current if i in b.marked else ''}>"
-                + "".join(f"<td>{html.escape(c)}</td>" for c in row)
-                + "</tr>"
+                f"<tr{_row_class(i, b)}>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                 for i, row in enumerate(b.rows)
             ]
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
@@ -90,6 +92,11 @@ def page(blocks: list[Block]) -> str:
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
+
+
+def _row_class(i: int, b: Block) -> str:
+    names = [n for n, rows in (("current", b.marked), ("assumed", b.assumed)) if i in rows]
+    return f' class="{" ".join(names)}"' if names else ""
 
 
 def _inline(text: str) -> str:
