@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench seed clean screenshots
+.PHONY: setup demo test lint bench seed clean screenshots handbook
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import sys; assert (3, 11) <= sys.version_info[:2] < (3, 13), sys.version" || { echo "need Python 3.11 or 3.12"; exit 1; }
@@ -26,6 +26,10 @@ test: $(STAMP)
 ## The browser test, saving the pages to docs/screenshots/
 screenshots: $(STAMP)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 SUBSIDY_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web/test_web_browser.py
+
+## The bundled rulebook as a Chinese handbook, kept in docs/handbook/ (tests/test_handbook.py checks it is current)
+handbook: $(STAMP)
+	$(BIN)/subsidy rules book --out docs/handbook --overwrite
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from subsidy_engine.cli.main import main
+from subsidy_engine.roster.schema import COLUMNS, HELP
 from subsidy_engine.roster.validate import REASONS
 from subsidy_engine.rulebook.load import load_rulebook
-from subsidy_engine.rulebook.vocabulary import FIELD_DOCS, FIELDS
+from subsidy_engine.rulebook.vocabulary import FIELD_DOCS, FIELD_LABELS, FIELDS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -37,7 +38,11 @@ def test_every_reason_code_is_in_the_readme() -> None:
 
 
 def test_every_fact_field_is_documented() -> None:
-    assert set(FIELDS) == set(FIELD_DOCS)
+    assert set(FIELDS) == set(FIELD_DOCS) == set(FIELD_LABELS)
+
+
+def test_every_roster_column_has_its_filling_rule() -> None:
+    assert set(HELP) == {c.alias for c in COLUMNS}
 
 
 def test_every_program_is_in_the_readme_and_every_definition_has_a_title() -> None:

@@ -1,4 +1,5 @@
-"""`subsidy explain`: the exact text a caseworker reads for a named fixture, the JSON, and what is never shown."""
+"""`subsidy explain --detail`: the exact condition trace for a named fixture, the JSON, and what is never shown.
+The default plain-Chinese output is tests/test_explain_plain.py."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def blocks(text: str) -> dict[str, str]:
 
 
 def test_the_dibao_and_the_care_allowance_of_september_exactly() -> None:
-    code, out, err = run("explain", str(RURAL), "--period", "2023-09", "--person", WIFE)
+    code, out, err = run("explain", str(RURAL), "--period", "2023-09", "--person", WIFE, "--detail")
     assert code == 0, err
     assert out.startswith(
         "期间 2023-09  规则库 chongqing-nanchuan  户编号 500119101001\n"
@@ -74,7 +75,9 @@ def test_the_dibao_and_the_care_allowance_of_september_exactly() -> None:
 
 
 def test_an_ineligible_person_is_told_the_first_condition_that_failed() -> None:
-    code, out, err = run("explain", str(TEKUN), "--period", "2023-11", "--household", "500119103011")
+    code, out, err = run(
+        "explain", str(TEKUN), "--period", "2023-11", "--household", "500119103011", "--detail"
+    )
     assert code == 0, err
     tekun = blocks(out)["tekun 2023-11"]
     assert tekun.startswith(
@@ -87,12 +90,13 @@ def test_an_ineligible_person_is_told_the_first_condition_that_failed() -> None:
 
 
 def test_only_the_asked_persons_id_is_ever_printed() -> None:
-    code, out, _ = run("explain", str(RURAL), "--period", "2023", "--person", WIFE)
-    assert code == 0
-    assert WIFE in out and HEAD not in out and PUPIL not in out
-    code, out, _ = run("explain", str(RURAL), "--period", "2023", "--household", "500119101001")
-    assert code == 0
-    assert not any(i in out for i in (WIFE, HEAD, PUPIL))
+    for detail in ((), ("--detail",)):
+        code, out, _ = run("explain", str(RURAL), "--period", "2023", "--person", WIFE, *detail)
+        assert code == 0
+        assert WIFE in out and HEAD not in out and PUPIL not in out
+        code, out, _ = run("explain", str(RURAL), "--period", "2023", "--household", "500119101001", *detail)
+        assert code == 0
+        assert not any(i in out for i in (WIFE, HEAD, PUPIL))
 
 
 def test_json_for_machines() -> None:
@@ -120,7 +124,7 @@ def test_json_for_machines() -> None:
 
 def test_usage_errors() -> None:
     code, _, err = run("explain", str(RURAL), "--period", "2023")
-    assert code == 2 and "--person" in err
+    assert code == 2 and "--person" in err and "--name" in err
     code, _, err = run("explain", str(RURAL), "--period", "2023", "--person", "1", "--household", "2")
     assert code == 2
     code, _, err = run("explain", str(RURAL), "--period", "2023", "--person", "500119190001010000")

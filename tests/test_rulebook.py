@@ -17,7 +17,7 @@ BROKEN = [
         "dibao.yaml",
         "    amount: >-",
         "    amout: >-",
-        "dibao.yaml:115 [rules.0.amout]: 未知的键 'amout',是否想写 'amount'?",
+        "dibao.yaml:117 [rules.0.amout]: 未知的键 'amout',是否想写 'amount'?",
     ),
     (
         "unknown field with a suggestion",
@@ -45,7 +45,7 @@ BROKEN = [
         "dibao.yaml",
         "value: {城市: 735, 农村: 600}",
         "value: {城市: 735}",
-        "definitions.yaml:10 [definitions.dibao_active]: 决策表 dibao_standard(自 2023-09-01 起)缺少 dibao_area = 农村 的取值",
+        "definitions.yaml:12 [definitions.dibao_active]: 决策表 dibao_standard(自 2023-09-01 起)缺少 dibao_area = 农村 的取值",
     ),
     (
         "unknown key in a decision table",

@@ -18,14 +18,13 @@ import pandas as pd
 
 from subsidy_engine.audit.lines import Finding, months_text, reference_days
 from subsidy_engine.engines.facts import Base, base_facts
+from subsidy_engine.engines.slots import fill
 from subsidy_engine.engines.vectorized import Ctx, VectorizedEngine
 from subsidy_engine.periods import Period
 from subsidy_engine.roster import cells
-from subsidy_engine.roster.schema import BY_ALIAS
-from subsidy_engine.roster.validate import NO_DATE
+from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook.model import CompiledFinding, Rulebook
-from subsidy_engine.rulebook.template import Slot, Template
-from subsidy_engine.run.payments import fen_text
+from subsidy_engine.rulebook.template import Template
 
 
 class Declared:
@@ -71,33 +70,7 @@ class Declared:
         return self.base.frame["is_head"].to_numpy() if household else np.ones(len(self.persons), dtype=bool)
 
     def render(self, t: Template, pos: int, d: dt.date, context: dict[str, str] | None = None) -> str:
-        return "".join(p if isinstance(p, str) else self._slot(p, pos, d, context or {}) for p in t.parts)
-
-    def _slot(self, s: Slot, pos: int, d: dt.date, context: dict[str, str]) -> str:
-        p = self.persons
-        if s.kind == "context":
-            return context[s.text]
-        if s.kind == "members":
-            mask = self.value(s.node, d) & (self.base.household == self.base.household[pos])
-            return "、".join(f"{p['name'].iat[i]}({p['relation'].iat[i]})" for i in np.flatnonzero(mask))
-        if s.kind == "column":
-            v = p[s.text].iat[pos]
-            kind = BY_ALIAS[s.text].kind
-            if kind == "date":
-                return cells.from_day_number(int(v)).isoformat() if int(v) != NO_DATE else ""
-            if kind == "bool":
-                return "是" if v else "否"
-            return "" if v is None or v is pd.NA else str(v)
-        v = self.value(s.node, d)[pos]
-        t = s.type
-        assert t is not None
-        if t.kind == "money":
-            return fen_text(int(v))
-        if t.kind == "enum":
-            return t.values[int(v)] if int(v) >= 0 else ""
-        if t.kind == "bool":
-            return "是" if v else "否"
-        return str(int(v))
+        return fill(t, _At(self, pos, d), context)
 
     # --- the three kinds ----------------------------------------------------------------------------------
 
@@ -194,3 +167,19 @@ class Declared:
         if paid is None or (months is not None and not months):
             return 0
         return int(self._lines_of(paid, program, pos, months)["_fen"].sum())
+
+
+class _At:
+    """One person of the run at one date, as a template's values (engines/slots.Source)."""
+
+    def __init__(self, declared: Declared, pos: int, d: dt.date) -> None:
+        self.declared, self.pos, self.d = declared, pos, d
+        self.persons = declared.persons
+
+    def value(self, node: E.Node) -> Any:
+        return self.declared.value(node, self.d)[self.pos]
+
+    def members(self, node: E.Node) -> list[int]:
+        base = self.declared.base
+        mask = self.declared.value(node, self.d) & (base.household == base.household[self.pos])
+        return [int(i) for i in np.flatnonzero(mask)]

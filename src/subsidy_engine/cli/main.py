@@ -11,7 +11,6 @@ new or empty and a file new, unless `--overwrite`.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,8 @@ import pandas as pd
 from subsidy_engine.cli.audit import register as register_audit_commands
 from subsidy_engine.cli.exitcodes import GuardedGroup, edge
 from subsidy_engine.cli.impact import register as register_impact_commands
+from subsidy_engine.cli.roster import roster as roster_group
+from subsidy_engine.cli.rules import rules as rules_group
 from subsidy_engine.cli.texttable import table as _table
 from subsidy_engine.cli.web import register as register_web_commands
 from subsidy_engine.errors import (
@@ -273,6 +274,8 @@ def _mask_value(column: str, value: str) -> str:
 @click.option("--period", required=True, help="期间:年份 2023 或月份 2023-09")
 @click.option("--person", help="证件号码:解释这个人(及其户的按户项目)")
 @click.option("--household", help="户编号:解释这一户的每个成员")
+@click.option("--name", help="姓名:按姓名查找(同名多人时列出供选择)")
+@click.option("--detail", is_flag=True, help="显示详细计算过程(每个条件的取值、参数和算式)")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON(供程序读取)")
 @click.option("--rules", type=click.Path(file_okay=False, exists=True, path_type=Path), help="规则库目录")
 @click.option(
@@ -288,21 +291,24 @@ def explain(
     period: str,
     person: str | None,
     household: str | None,
+    name: str | None,
+    detail: bool,
     as_json: bool,
     rules: Path | None,
     sets: tuple[str, ...],
 ) -> None:
-    """逐项目、逐参考日期解释资格:每个条件的取值与结果、所用参数、金额算式、不符合的原因。"""
+    """逐项目说明享受与否:多少钱、哪些月份、不享受的原因、怎么算、依据的标准;--detail 显示详细计算过程。"""
     import json
 
-    from subsidy_engine.engines.explain import Explainer, render_text, select
+    from subsidy_engine.engines.explain import Explainer, named, render_text, select
+    from subsidy_engine.engines.plain import render_plain
     from subsidy_engine.periods import parse_period
     from subsidy_engine.roster.read import read_roster
     from subsidy_engine.roster.validate import validate as check
     from subsidy_engine.rulebook.load import load_rulebook
 
-    if (person is None) == (household is None):
-        raise click.UsageError("请给出 --person 证件号码 或 --household 户编号(二选一)")
+    if sum(x is not None for x in (person, household, name)) != 1:
+        raise click.UsageError("请给出 --person 证件号码、--household 户编号 或 --name 姓名(三选一)")
     rb = load_rulebook(rules)
     per = parse_period(period)
     rb.check_period(per)
@@ -310,7 +316,10 @@ def explain(
         from subsidy_engine.impact.reform import apply_edits, parse_edit
 
         rb = apply_edits(rb, [parse_edit(s) for s in sets], per)
-    members, asked = select(check(read_roster(roster)).persons, person=person, household=household)
+    persons = check(read_roster(roster)).persons
+    if name is not None:
+        person = _one_by_name(named(persons, name), name)
+    members, asked = select(persons, person=person, household=household)
     if len(members) == 0:
         what = f"证件号码 {person}" if person is not None else f"户编号 {household}"
         raise click.BadParameter(f"名册的有效行中没有 {what}(不存在或所在户被拒绝)")
@@ -318,90 +327,29 @@ def explain(
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(report), nl=False)
+        click.echo((render_text if detail else render_plain)(report), nl=False)
 
 
-@main.group()
-def rules() -> None:
-    """规则库:查看与检查。"""
+def _one_by_name(hits: list[dict[str, str]], name: str) -> str:
+    """The 证件号码 of the one person called `name`; none or several is a usage error that lists them masked."""
+    from subsidy_engine.cli.texttable import mask_id
 
-
-@rules.command("check")
-@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@edge
-def rules_check(folder: Path | None) -> None:
-    """加载并检查规则库(未知键、未知字段、类型、决策表缺口)。"""
-    from subsidy_engine.rulebook.load import load_rulebook
-
-    rb = load_rulebook(folder)
-    lo, hi = rb.coverage()
-    n_rules = sum(len(p.rules) for p in rb.programs)
-    click.echo(
-        f"规则库 {rb.name}: {len(rb.programs)} 个项目, {n_rules} 条规则, {len(rb.params)} 个参数, "
-        f"{len(rb.definitions)} 个定义; 覆盖 {lo} 至 {hi}; 内容哈希 {rb.content_hash[:16]}"
-    )
-
-
-@rules.command("show")
-@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--date", "on", help="日期 YYYY-MM-DD(默认: 规则库覆盖期的第一天)")
-@edge
-def rules_show(folder: Path | None, on: str | None) -> None:
-    """列出某日有效的每个参数:取值、生效日期、依据和状态(正式/假定)。"""
-    from subsidy_engine.rulebook.load import load_rulebook
-    from subsidy_engine.run.payments import fen_text
-
-    rb = load_rulebook(folder)
-    lo, hi = rb.coverage()
-    try:
-        day = dt.date.fromisoformat(on) if on else lo
-    except ValueError:
-        raise click.BadParameter(f"{on!r} 不是 YYYY-MM-DD 日期", param_hint="--date") from None
-    click.echo(f"规则库 {rb.name}({rb.title}),{day} 有效的参数;覆盖 {lo} 至 {hi}")
-    rows = [["项目", "参数", "说明", "取值(元)", "单位", "生效日期", "状态", "依据"]]
-    by_file = {p.file: p.id for p in rb.programs}
-    for name, p in rb.params.items():
-        hit = p.entry_at(day)
-        if hit is None:
-            rows.append([by_file.get(p.file, ""), name, p.description, "(无有效值)", p.unit, "", "", ""])
-            continue
-        start, entry = hit
-        v = entry.value
-        value = (
-            " ".join(f"{k}:{fen_text(int(x * 100))}" for k, x in v.items())
-            if isinstance(v, dict)
-            else fen_text(int(v * 100))
+    if not hits:
+        raise click.BadParameter(
+            f"名册的有效行中没有姓名为 {name} 的人(不存在或所在户被拒绝)", param_hint="--name"
         )
-        status = "正式" if p.status_at(day) == "official" else "假定"
-        rows.append(
-            [by_file.get(p.file, ""), name, p.description, value, p.unit, str(start), status, entry.reference]
+    if len(hits) > 1:
+        rows = [["证件号码", "户编号", "行政村", "与户主关系"]]
+        rows += [[mask_id(h["证件号码"]), h["户编号"], h["行政村"], h["与户主关系"]] for h in hits]
+        raise click.UsageError(
+            f"名册中有 {len(hits)} 人姓名为 {name},请改用 --household 户编号 或 --person 证件号码 指定其中一人:\n"
+            + _table(rows, right=set())
         )
-    click.echo(_table(rows, right=set()))
+    return hits[0]["证件号码"]
 
 
-@rules.command("coverage")
-@click.option("--rules", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--cases",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="规则用例目录(默认: 项目的 tests/rules)",
-)
-@edge
-def rules_coverage(folder: Path | None, cases: Path | None) -> None:
-    """用规则用例检查覆盖: 哪些规则发放过、条件真假是否都出现过、决策表的哪些行和参数的哪些期间用过。
-    有规则、决策表行或参数期间从未用过时退出码为 1。"""
-    from subsidy_engine.rulebook.load import load_rulebook
-    from subsidy_engine.run.cases import read_case_folder
-    from subsidy_engine.run.coverage import DEFAULT_CASES, measure, report
-
-    rb = load_rulebook(folder)
-    where = cases or DEFAULT_CASES
-    cov = measure(rb, read_case_folder(where))
-    click.echo(report(cov, where), nl=False)
-    if cov.gaps():
-        sys.exit(1)
-
-
+main.add_command(rules_group)
+main.add_command(roster_group)
 register_audit_commands(main)
 register_impact_commands(main)
 register_web_commands(main)

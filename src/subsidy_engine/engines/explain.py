@@ -17,6 +17,7 @@ import pandas as pd
 
 from subsidy_engine.engines.contract import choose, params_at, schedule
 from subsidy_engine.engines.facts import base_facts, facts_at
+from subsidy_engine.engines.reasons import Speaker, amount_params
 from subsidy_engine.engines.scalar import Params, Row, Scalar, fact_rows
 from subsidy_engine.periods import Period
 from subsidy_engine.rulebook import expr as E
@@ -41,6 +42,17 @@ def select(
     return rows, asked
 
 
+def named(persons: pd.DataFrame, name: str) -> list[dict[str, str]]:
+    """The accepted persons called `name`: 证件号码 (whole: the caller masks what it shows), 户编号, 行政村."""
+    hit = persons[persons["name"].astype(str) == name.strip()]
+    return [
+        {"证件号码": str(i), "户编号": str(h), "行政村": str(v), "与户主关系": str(r)}
+        for i, h, v, r in zip(
+            hit["id_number"], hit["household_id"], hit["village"], hit["relation"].astype(object), strict=True
+        )
+    ]
+
+
 class Explainer:
     def __init__(self, rulebook: Rulebook) -> None:
         self.rulebook = rulebook
@@ -60,12 +72,15 @@ class Explainer:
             "期间": period.label,
             "规则库": self.rulebook.name,
             "户编号": str(members.at[0, "household_id"]),
+            "规则库名称": self.rulebook.title,
+            "乡镇": str(members.at[0, "town"]),
+            "行政村": str(members.at[0, "village"]),
             "成员": who,
             "项目": [],
         }
         if asked is not None:
             out["查询人"] = {**who[asked], "证件号码": str(members.at[asked, "id_number"])}
-        cache: dict[dt.date, tuple[Params, list[Row]]] = {}
+        cache: dict[dt.date, tuple[Params, list[Row], Speaker]] = {}
         plan = schedule(self.rulebook, period)
         for pi, program in enumerate(self.rulebook.programs):
             dates = []
@@ -74,8 +89,8 @@ class Explainer:
                     params = params_at(self.rulebook, d)
                     rows = fact_rows(facts_at(base, d))
                     self.scalar.add_definitions(rows, params)
-                    cache[d] = (params, rows)
-                params, rows = cache[d]
+                    cache[d] = (params, rows, Speaker(self.rulebook, self.scalar, members, rows, params, d))
+                params, rows, speaker = cache[d]
                 if program.entity == "household":
                     targets = heads
                 else:
@@ -84,7 +99,7 @@ class Explainer:
                     {
                         "参考日期": d.isoformat(),
                         "发放月份": f"{d.year:04d}-{d.month:02d}",
-                        "对象": [self.decide(program, d, i, rows, params, who[i]) for i in targets],
+                        "对象": [self.decide(program, d, i, rows, params, who[i], speaker) for i in targets],
                     }
                 )
             out["项目"].append(
@@ -92,6 +107,7 @@ class Explainer:
                     "项目": program.id,
                     "名称": program.title,
                     "对象类型": "按户(户主)" if program.entity == "household" else "按人",
+                    "发放方式": program.schedule.kind,
                     "命中策略": program.hit_policy,
                     "日期": dates,
                 }
@@ -117,7 +133,14 @@ class Explainer:
         return " | ".join(parts)
 
     def decide(
-        self, program: Program, d: dt.date, i: int, rows: list[Row], params: Params, who: dict[str, str]
+        self,
+        program: Program,
+        d: dt.date,
+        i: int,
+        rows: list[Row],
+        params: Params,
+        who: dict[str, str],
+        speaker: Speaker | None = None,
     ) -> dict[str, Any]:
         row = rows[i]
         rules = [self.rule(r, d, row, rows, params) for r in program.rules]
@@ -134,7 +157,28 @@ class Explainer:
         if not result["符合"]:
             first = next((r for r in rules if not r["成立"]), None)
             result["不符合原因"] = f"{first['名称']}: {first['未通过']}" if first else "金额为 0"
+        if speaker is not None:
+            result["说明"] = self.words(program, i, rules, speaker)
         return result
+
+    def words(
+        self, program: Program, i: int, rules: list[dict[str, Any]], speaker: Speaker
+    ) -> dict[str, list[str]]:
+        """The decision in plain Chinese (engines/reasons.py): why not, or the amount; parameters; hints."""
+        applied = [(c, r) for c, r in zip(program.rules, rules, strict=True) if r["采用"]]
+        if not applied:
+            if any(r["成立"] for r in rules):
+                return {"原因": ["按规则计算的金额为 0 元"], "提示": [], "参数": []}
+            reasons, hints, names = speaker.why_not(program.rules, i)
+            return {"原因": reasons, "提示": hints, "参数": speaker.parameters(names, i)}
+        many = len(program.rules) > 1
+        amounts = []
+        for c, r in applied:
+            text = speaker.amount(c, i, r["金额分"])
+            amounts.append((f"{c.title}: " if many and not text.startswith(c.title) else "") + text)
+        names = set().union(*(amount_params(self.rulebook, c) for c, _ in applied))
+        hints = [h for c, _ in applied for h in speaker.ends(c, i)]
+        return {"金额": amounts, "提示": list(dict.fromkeys(hints)), "参数": speaker.parameters(names, i)}
 
     def rule(
         self, rule: CompiledRule, d: dt.date, row: Row, rows: list[Row], params: Params

@@ -68,3 +68,58 @@ def canonical(header: str) -> Column | None:
     """The column a header names, by its Chinese name or English alias (case-insensitive alias)."""
     h = header.strip().strip("\ufeff").strip()
     return BY_NAME.get(h) or BY_ALIAS.get(h.lower())
+
+
+# What to write in each column, in Chinese, for the people who fill a roster in (the roster template's comments
+# and its 填写说明 sheet, the handbook): the specific rule; required, type and allowed values are added from COLUMNS.
+HELP: dict[str, str] = {
+    "household_id": "同一户的每个成员填同一个户编号",
+    "town": "户所在乡镇",
+    "village": "户所在行政村",
+    "household_type": "",
+    "monitor_type": "不是监测对象的留空",
+    "risk_eliminated_on": "监测对象风险消除的日期;风险未消除的留空",
+    "dibao_area": "不是低保户的留空",
+    "dibao_from": "填了低保类别时必填",
+    "dibao_to": "含当月;仍在保的留空",
+    "income_per_capita_month": "填了低保类别时必填",
+    "owns_vehicle": "家庭是否有机动车",
+    "name": "",
+    "id_number": "不可重复;末位 X 照写",
+    "relation": "每户有且只有一个户主",
+    "dibao_covered": "只有低保户的成员可以填是",
+    "tekun": "",
+    "public_payroll": "",
+    "resident_insurance": "",
+    "disability_cert": "本人证件号码 + 残疾类别(1–7)+ 残疾等级(1–4),共 20 位;没有残疾证的留空",
+    "disability_cert_valid_to": "长期有效的留空",
+    "school_stage": "不在校的留空",
+    "boarding": "",
+    "grade": "1–6;在校学段为中职时必填",
+    "work_location": "不外出务工的留空",
+    "ticket_amount": "没有车票的留空或填 0",
+    "died_on": "在世的留空",
+}
+
+KIND_HELP = {
+    "text": "文字",
+    "enum": "从下拉列表选择",
+    "bool": "是 / 否",
+    "date": "日期,如 2023-10-15",
+    "month": "月份,如 2023-09",
+    "money": "金额(元),最多两位小数,不写千分位、货币符号",
+    "int": "整数",
+    "id": "18 位公民身份号码",
+}
+
+
+def help_text(c: Column) -> str:
+    """One column's filling rule in Chinese: required or not, the kind of value, the allowed values, the rule."""
+    parts = ["必填" if c.required else "选填", KIND_HELP[c.kind]]
+    if c.values:
+        parts.append("可选: " + " / ".join(c.values))
+    if c.kind == "bool":
+        parts.append(f"留空为{'是' if c.default else '否'}")
+    if HELP[c.alias]:
+        parts.append(HELP[c.alias])
+    return ";".join(parts)

@@ -1,4 +1,4 @@
-"""The rule file format (docs/design.md §2) as pydantic models: what keys a rulebook, a definitions file and a program
+"""The rule file format as pydantic models: what keys a rulebook, a definitions file and a program
 file may hold. Unknown keys are refused (`extra="forbid"`); rulebook.py turns a refusal into file:line: message."""
 
 from __future__ import annotations
@@ -74,12 +74,32 @@ def _date_key_error(key: Any, message: str) -> PydanticCustomError:
     return PydanticCustomError("date_key", message, {"key": str(key)})
 
 
+class Choice(_Model):
+    """One wording of a phrase, used where its condition `when` holds (no `when`: otherwise)."""
+
+    when: str | None = None
+    text: str
+
+
+Words = str | list[Choice]
+
+
+class Phrase(_Model):
+    """The words of a condition (rulebook/phrases.py): `phrase` where it holds, `phrase_not` where it fails;
+    each a text template, or a list of wordings chosen by condition (the last one without `when`)."""
+
+    phrase: Words
+    phrase_not: Words | None = None
+
+
 class Conjunct(_Model):
     """One condition of a definition written as a list; `finding` names the auditor's finding raised where
     this condition alone fails (the definition's conditions without a finding hold)."""
 
     when: str
     finding: str | None = None
+    phrase: Words | None = None
+    phrase_not: Words | None = None
     note: str | None = None
 
 
@@ -87,6 +107,8 @@ class Definition(_Model):
     title: str
     when: str | list[str | Conjunct] | None = None
     value: str | None = None
+    phrase: Words | None = None
+    phrase_not: Words | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -102,6 +124,8 @@ class Rule(_Model):
     when: str
     amount: str
     reference: str | None = None
+    phrase: Words | None = None
+    phrase_not: Words | None = None
     note: str | None = None
 
 
@@ -140,6 +164,7 @@ class ProgramFile(_Model):
     references: list[Reference] = Field(min_length=1)
     parameters: dict[str, Parameter] = {}
     definitions: dict[str, Definition] = {}
+    phrases: dict[str, Phrase] = {}  # condition text -> its words, for conditions the rules write inline
     rules: list[Rule]
 
 
@@ -147,6 +172,7 @@ class DefinitionsFile(_Model):
     title: str
     description: str
     definitions: dict[str, Definition]
+    phrases: dict[str, Phrase] = {}  # condition text -> its words, for conditions written inline
 
 
 class Finding(_Model):

@@ -21,6 +21,7 @@ from subsidy_engine.rulebook.files import (
     Schedule,
     ValueEntry,
 )
+from subsidy_engine.rulebook.phrases import CompiledPhrase
 from subsidy_engine.rulebook.template import Template
 
 # --- compiled form ------------------------------------------------------------------------------------------
@@ -96,6 +97,7 @@ class CompiledRule:
     amount: E.Node
     reference: str
     params: set[str]  # parameters read by the rule and the definitions it uses, transitively
+    phrase: CompiledPhrase | None = None  # the rule's `when` in words (phrases.py)
 
 
 @dataclass
@@ -143,6 +145,8 @@ class Rulebook:
     definitions: list[CompiledDefinition]  # in dependency order
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     findings: list[CompiledFinding] = field(default_factory=list)  # the auditor's findings, in file order
+    phrases: dict[str, CompiledPhrase] = field(default_factory=dict)  # condition text -> words
+    description: str = ""
 
     @property
     def content_hash(self) -> str:

@@ -6,7 +6,8 @@ A slot is one of:
 - a roster column that is not a fact (`{name}`, `{died_on}`, `{disability_cert_valid_to}`), shown as written;
 - any expression of the rule language over facts, definitions and parameters (`{dibao_standard[dibao_area]}`),
   shown by its type: money as yuan with two decimals, an enumerated field as its value, a condition as 是/否.
-The 证件号码 is never a slot: evidence is read by people who must not see it whole.
+The 证件号码 (nor the 残疾证号, which begins with it) is never a slot: the words are read by people who must
+not see it whole. Filling a template with one person's values is engines/slots.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from subsidy_engine.rulebook import typecheck as T
 
 SLOT = re.compile(r"\{([^{}]*)\}")
 MEMBERS = re.compile(r"^members\((.*)\)$", re.S)
-NEVER = frozenset({"id_number"})
+NEVER = frozenset({"id_number", "disability_cert"})  # 残疾证号 begins with the holder's 证件号码
 
 
 @dataclass(frozen=True)

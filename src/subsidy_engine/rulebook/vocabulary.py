@@ -75,3 +75,19 @@ FIELD_DOCS: dict[str, str] = {
     "cert_valid": "残疾证号 set and (no 有效期 or 残疾证有效期至 ≥ d)",
     "dibao_in_period": "低保类别 set and 低保起始月 ≤ month of d ≤ 低保终止月 (open when blank)",
 }
+
+# The Chinese name of every field, as a caseworker reads it (explanations, the handbook): a roster field is
+# called by its column header, a derived one by what it means.
+FIELD_LABELS: dict[str, str] = {
+    **{name: BY_ALIAS[name].name for name in FIELDS if name in BY_ALIAS},
+    "is_head": "户主",
+    "sex": "性别",
+    "has_disability_cert": "持有残疾证",
+    "disability_category": "残疾类别",
+    "disability_grade": "残疾等级",
+    "age": "年龄",
+    "alive": "在世",
+    "monitored": "监测对象(风险未消除)",
+    "cert_valid": "残疾证有效",
+    "dibao_in_period": "在低保起止月份内",
+}

@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     from subsidy_engine.web.routes import admin as routes_admin
     from subsidy_engine.web.routes import audit as routes_audit
     from subsidy_engine.web.routes import pages as routes_pages
+    from subsidy_engine.web.routes import rules as routes_rules
     from subsidy_engine.web.routes import runs as routes_runs
 
     settings = settings or load_settings()
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 65536)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (routes_pages, routes_runs, routes_audit, routes_admin):
+    for module in (routes_pages, routes_runs, routes_audit, routes_admin, routes_rules):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

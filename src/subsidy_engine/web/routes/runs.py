@@ -85,10 +85,15 @@ def explain(
     run_id: str,
     person: Annotated[str, Form()] = "",
     household: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
 ) -> Response:
-    """POST, so the 证件号码 asked never appears in a URL, a browser history or an access log."""
-    from subsidy_engine.engines.explain import Explainer, render_text
+    """POST, so the 证件号码 asked never appears in a URL, a browser history or an access log. By 姓名 the
+    look-up is within this run's roster (so within the caseworker's town); several matches are listed, masked,
+    to choose a household from."""
+    from subsidy_engine.cli.texttable import mask_id
+    from subsidy_engine.engines.explain import Explainer, named, render_text
     from subsidy_engine.engines.explain import select as pick
+    from subsidy_engine.engines.plain import render_plain
     from subsidy_engine.periods import parse_period
     from subsidy_engine.roster.read import read_roster
     from subsidy_engine.roster.validate import validate
@@ -96,13 +101,22 @@ def explain(
 
     run = visible_run(db, user, run_id)
     upload = db.get(Upload, run.upload_id)
-    person, household = person.strip().upper(), household.strip()
+    person, household, name = person.strip().upper(), household.strip(), name.strip()
     if upload is None or run.status != "done":
         raise HTTPException(404)
-    if bool(person) == bool(household):
-        raise HTTPException(400, "请填写证件号码或户编号(二选一)")
+    if sum(map(bool, (person, household, name))) != 1:
+        raise HTTPException(400, "请填写证件号码、户编号或姓名(三选一)")
     try:
         persons = validate(read_roster(data_dir(request) / upload.path)).persons
+        if name:
+            hits = named(persons, name)
+            if not hits:
+                raise HTTPException(404, f"名册的有效行中没有姓名为 {name} 的人(不存在或所在户被拒绝)")
+            if len(hits) > 1:
+                for h in hits:
+                    h["证件号码"] = mask_id(h["证件号码"])
+                return render(request, "explain.html", {"run": run, "name": name, "choices": hits})
+            person = hits[0]["证件号码"]
         members, asked = pick(persons, person=person or None, household=household or None)
         if len(members) == 0:
             what = "该证件号码" if person else f"户编号 {household}"
@@ -110,4 +124,5 @@ def explain(
         report = Explainer(load_rulebook()).explain(members, parse_period(run.period), asked)
     except SubsidyError as exc:
         raise HTTPException(400, str(exc)) from None
-    return render(request, "explain.html", {"run": run, "text": render_text(report)})
+    context = {"run": run, "text": render_plain(report), "trace": render_text(report)}
+    return render(request, "explain.html", context)

@@ -1,0 +1,1 @@
+"""The policy handbook: the rulebook rendered in Chinese as one printable HTML file and as Markdown."""
