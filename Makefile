@@ -16,6 +16,7 @@ setup: $(STAMP)
 
 ## The seed scenario: 兴隆镇 2023, totals printed, files in out/xinglong-2023/
 demo: $(STAMP)
+	mkdir -p out
 	$(BIN)/subsidy evaluate fixtures/xinglong-2023/roster.xlsx --period 2023 --out out/xinglong-2023 \
 		--format csv,xlsx --overwrite
 
