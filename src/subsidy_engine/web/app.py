@@ -23,7 +23,7 @@ from subsidy_engine.web.masking import finalize, mask_text, scrub_paths
 from subsidy_engine.web.models import ROLE_TEXT
 from subsidy_engine.web.signin import SignInLimiter, dummy_hash
 from subsidy_engine.web.store import make_engine, sessions, upgrade
-from subsidy_engine.web.sweep import make_private, sweep_orphans
+from subsidy_engine.web.sweep import prepare_data_dir, sweep_orphans
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         removed = sweep_orphans(db, settings.data_dir)
     if removed:
         log.warning("启动时清除了 %d 个没有数据库记录的文件夹(上次中断留下的)", len(removed))
-    make_private(settings.data_dir)
+    prepare_data_dir(settings.data_dir)
     dummy_hash()  # made now, so the first unknown name costs what every other sign-in costs
     app.add_middleware(Gate, settings=settings, sessions=app.state.sessions, error_page=error_page)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -42,6 +42,13 @@ def sweep_orphans(db: Session, data_dir: Path) -> list[Path]:
     return removed
 
 
+def prepare_data_dir(data_dir: Path) -> None:
+    """The three areas exist (so nothing later creates them with the process's umask), all the owner's only."""
+    for area in AREAS:
+        (data_dir / area).mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(data_dir)
+
+
 def make_private(path: Path) -> None:
     """`path` and everything under it readable and writable by the owner only (symbolic links untouched)."""
     if path.is_symlink() or not path.exists():
