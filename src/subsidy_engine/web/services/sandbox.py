@@ -6,7 +6,8 @@ killed by the server after SUBSIDY_SANDBOX_SECONDS. It reads its job from a file
 the refusal message) to another, both in the upload's own folder. A child that runs out of memory or time, or
 dies for any reason (a reader bug, an abort in native code), costs one request a 400 with a Chinese message;
 the server goes on. The child's threads are limited (one BLAS thread, two malloc arenas, the system allocator
-for Arrow) so its address space stays close to the memory it really uses.
+for Arrow) so its address space stays close to the memory it really uses. At most two children run at once
+(others wait their turn), so the server's worst case is two children at their limit.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ CHILD_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 STDERR_TAIL = 4000
+CONCURRENT_CHILDREN = 2
+_turns = threading.BoundedSemaphore(CONCURRENT_CHILDREN)
 
 
 def limits_message(settings: Settings) -> str:
@@ -72,7 +76,7 @@ def run_job(job: str, args: dict[str, Any], workdir: Path, settings: Settings, n
     )
     cmd = [sys.executable, "-m", "subsidy_engine.web.services.sandbox_child", str(job_file)]
     try:
-        with err_file.open("wb") as err:
+        with _turns, err_file.open("wb") as err:
             child = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=_child_env()
             )
