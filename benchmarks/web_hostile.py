@@ -182,7 +182,8 @@ def main() -> None:
         files: list[tuple[str, Path]] = []
         for name, (build, filename, _) in HOSTILE.items():
             files.append((name, build(work / filename)))
-        files += [(p.name, p) for p in sorted((ROOT / "tests" / "hostile").rglob("*")) if p.is_file()]
+        corpus = sorted((ROOT / "tests" / "hostile").rglob("*"))
+        files += [(p.name, p) for p in corpus if p.is_file() and p.suffix in (".csv", ".xlsx", ".parquet")]
         files.append(("seed roster (26,001 rows)", SEED))
         files.append(("seed roster, IDs mangled by Excel", _mangled_seed(work / "mangled-seed.csv")))
         for name, path in files:
