@@ -1,9 +1,9 @@
 """The web server's peak memory and time while hostile uploads are refused: `python benchmarks/web_hostile.py`.
 
 Starts `subsidy serve` on 127.0.0.1 in a subprocess (fresh data folder, default limits), signs in with httpx and
-uploads each hostile file (tests/web/hostile_files.py, plus tests/hostile/ when that corpus exists), then a
-300 MB chunked upload without a session and one with a session, the seed roster, and the seed roster with its
-证件号码 column mangled by Excel (`5.00119E+17`). While each request runs, /proc is sampled every 10 ms for
+uploads every file of the hostile-input corpus (tests/hostile/corpus.py), the seed roster, and the seed roster
+with its 证件号码 column mangled by Excel (`5.00119E+17`), then a 300 MB chunked upload without a session and
+one with a session. While each request runs, /proc is sampled every 10 ms for
 the server and every process below it (the sandbox child): VmHWM (peak resident memory), the server's peak
 reset before each request (clear_refs 5). Also times sign-ins with a known and an unknown name.
 Prints a table; writes benchmarks/results/web_hostile.json.
@@ -11,6 +11,7 @@ Prints a table; writes benchmarks/results/web_hostile.json.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import socket
@@ -27,8 +28,8 @@ from typing import Any
 import httpx2 as httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "web")]
-from hostile_files import HOSTILE  # noqa: E402
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "hostile")]
+from corpus import BUILDERS, case  # noqa: E402
 
 SEED = ROOT / "fixtures" / "xinglong-2023" / "roster.xlsx"
 RESULTS = ROOT / "benchmarks" / "results" / "web_hostile.json"
@@ -180,10 +181,12 @@ def main() -> None:
         )
         assert r.status_code == 200, r.status_code
         files: list[tuple[str, Path]] = []
-        for name, (build, filename, _) in HOSTILE.items():
-            files.append((name, build(work / filename)))
-        corpus = sorted((ROOT / "tests" / "hostile").rglob("*"))
-        files += [(p.name, p) for p in corpus if p.is_file() and p.suffix in (".csv", ".xlsx", ".parquet")]
+        for name in BUILDERS:
+            c = case(name)
+            (work / name).mkdir()
+            path = work / name / c.filename
+            path.write_bytes(c.data)
+            files.append((name, path))
         files.append(("seed roster (26,001 rows)", SEED))
         files.append(("seed roster, IDs mangled by Excel", _mangled_seed(work / "mangled-seed.csv")))
         for name, path in files:
@@ -227,7 +230,7 @@ def _row(name: str, size: int, r: Any, s: Sampler, alive: bool) -> dict[str, Any
         read = re.search(r'id="rows-read">(\d+)<', r.text)
         rejected = re.search(r'id="rows-rejected">(\d+)<', r.text)
         message = (
-            m.group(1)[:80]
+            html.unescape(m.group(1))[:80]
             if m
             else (f"report: {read.group(1)} read, {rejected.group(1)} rejected" if read and rejected else "")
         )

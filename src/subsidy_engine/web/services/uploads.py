@@ -22,6 +22,7 @@ import pandas as pd
 from subsidy_engine.errors import SubsidyError
 from subsidy_engine.roster.read import read_roster
 from subsidy_engine.roster.validate import REJECT_COLUMNS, validate
+from subsidy_engine.roster.xlsx_guard import OLE
 from subsidy_engine.run.output import write_csv
 from subsidy_engine.web.config import Settings
 from subsidy_engine.web.models import Upload, User
@@ -48,8 +49,9 @@ class Received:
 
 
 def sniff(head: bytes, tail: bytes, *, allow_parquet: bool = True) -> str | None:
-    """The file type from its bytes: xlsx, parquet, csv, or None when it is none of them."""
-    if head.startswith(b"PK\x03\x04"):
+    """The file type from its bytes: xlsx, parquet, csv, or None when it is none of them. An Office container
+    (OLE: a password-protected .xlsx, an old .xls) goes to the xlsx reader, which says which of the two it is."""
+    if head.startswith((b"PK\x03\x04", OLE)):
         return "xlsx"
     if head.startswith(b"PAR1") and tail.endswith(b"PAR1"):
         return "parquet" if allow_parquet else None
