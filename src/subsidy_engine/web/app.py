@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from subsidy_engine.web.auth import NotSignedIn, csrf_token, set_form_cookie
 from subsidy_engine.web.config import Settings, load_settings
-from subsidy_engine.web.gate import Gate, SecurityHeaders
+from subsidy_engine.web.gate import SECURITY_HEADERS, Gate, SecurityHeaders
 from subsidy_engine.web.masking import finalize, mask_text, scrub_paths
 from subsidy_engine.web.models import ROLE_TEXT
 from subsidy_engine.web.signin import SignInLimiter, dummy_hash
@@ -31,6 +31,9 @@ templates.env.globals["ROLE_TEXT"] = ROLE_TEXT
 templates.env.filters["mask"] = mask_text
 templates.env.finalize = finalize  # every {{ … }} on every page: ID-shaped text masked (masking.py)
 log = logging.getLogger(__name__)
+# what every response gets (gate.py adds it); a route that needs another policy builds it from this one
+PAGE_HEADERS = {"-".join(w.capitalize() for w in k.split("-")): v for k, v in SECURITY_HEADERS.items()}
+PAGE_HEADERS["Cache-Control"] = "no-store"
 
 
 class MaskIds(logging.Filter):

@@ -42,10 +42,13 @@ class BodyTooLarge(HTTPException):
 
 
 def with_security_headers(message: Message, path: str) -> Message:
-    """The response start with the security headers (ours win), and `no-store` on all but static files."""
+    """The response start with the security headers (ours win), and `no-store` on all but static files. A
+    response that sets its own Content-Security-Policy keeps it (it is built from ours: app.PAGE_HEADERS)."""
     ours = dict(SECURITY_HEADERS)
     if not path.startswith(STATIC):
         ours["cache-control"] = "no-store"
+    if any(k.lower() == b"content-security-policy" for k, _ in message.get("headers", [])):
+        del ours["content-security-policy"]
     names = {k.encode("latin-1") for k in ours}
     headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
     headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in ours.items()]
