@@ -26,15 +26,21 @@ DATA = click.option(
 def serve(host: str, port: int, data: Path | None) -> None:
     """启动网页版(乡镇经办人与审计人员使用);数据库默认是数据目录中的 SQLite,设置 DATABASE_URL 则用 PostgreSQL。"""
     import logging
+    import os
 
     import uvicorn
 
     from subsidy_engine.web.app import MaskIds, create_app
     from subsidy_engine.web.config import load_settings
 
-    settings = load_settings(data)
+    os.umask(0o077)  # every file the server writes (database, journals, uploads, runs) is the owner's only
+    try:
+        settings = load_settings(data)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     app = create_app(settings)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info")  # configures logging: filter after
+    # X-Forwarded-For is judged by the app itself (SUBSIDY_TRUSTED_PROXIES), never by uvicorn's own default
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(MaskIds())
     click.echo(f"数据目录 {settings.data_dir};打开 http://{host}:{port}/", err=True)

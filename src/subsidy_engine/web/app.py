@@ -1,4 +1,4 @@
-"""The FastAPI application: settings, store, sessions, templates, error pages and the routers."""
+"""The FastAPI application: settings, store, the gate, templates, error pages and the routers."""
 
 from __future__ import annotations
 
@@ -11,69 +11,52 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
-from subsidy_engine.cli.texttable import ID_LIKE, mask_id
-from subsidy_engine.web.auth import NotSignedIn, SignInLimiter, csrf_token
+from subsidy_engine.web.auth import NotSignedIn, csrf_token, set_form_cookie
 from subsidy_engine.web.config import Settings, load_settings
+from subsidy_engine.web.gate import SECURITY_HEADERS, Gate, SecurityHeaders
+from subsidy_engine.web.masking import finalize, mask_text, scrub_paths
 from subsidy_engine.web.models import ROLE_TEXT
+from subsidy_engine.web.signin import SignInLimiter, dummy_hash
 from subsidy_engine.web.store import make_engine, sessions, upgrade
+from subsidy_engine.web.sweep import prepare_data_dir, sweep_orphans
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["ROLE_TEXT"] = ROLE_TEXT
-templates.env.filters["mask"] = lambda v: ID_LIKE.sub(lambda m: mask_id(m.group(0)), str(v))
+templates.env.filters["mask"] = mask_text
+templates.env.finalize = finalize  # every {{ … }} on every page: ID-shaped text masked (masking.py)
+log = logging.getLogger(__name__)
+# what every response gets (gate.py adds it); a route that needs another policy builds it from this one
+PAGE_HEADERS = {"-".join(w.capitalize() for w in k.split("-")): v for k, v in SECURITY_HEADERS.items()}
+PAGE_HEADERS["Cache-Control"] = "no-store"
 
 
 class MaskIds(logging.Filter):
     """Defence in depth for the server's logs (access log included): nothing shaped like a 证件号码 gets out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = ID_LIKE.sub(lambda m: mask_id(m.group(0)), str(record.msg))
+        record.msg = mask_text(record.msg)
         if record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(
-                ID_LIKE.sub(lambda m: mask_id(m.group(0)), a) if isinstance(a, str) else a for a in args
-            )
+            record.args = tuple(mask_text(a) if isinstance(a, str) else a for a in args)
         return True
 
 
-class BodyLimit:
-    """Refuse a request body larger than the upload limit from its Content-Length, before reading it."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.limit:
-                mb = (self.limit - 65536) // (1024 * 1024)
-                body = f"<p>文件超过上传大小限制 {mb} MB,请拆分名册后分别上传。</p>".encode()
-                resp = HTMLResponse(body, status_code=413)
-                await resp(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-PAGE_HEADERS = {  # pages hold personal data: not cached, not framed, nothing loaded from elsewhere
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    ctx = {"user": getattr(request.state, "user", None), "csrf": csrf_token(request), **context}
+    ctx = {"user": getattr(request.state, "user", None), "csrf": Markup(csrf_token(request)), **context}
     resp = templates.TemplateResponse(request, name, ctx, status_code=status)
-    resp.headers.update(PAGE_HEADERS)
+    set_form_cookie(request, resp)
     return resp
+
+
+def error_page(status: int, message: str) -> str:
+    """The error page without a request (the gate's refusals, the last-resort 500)."""
+    return templates.get_template("error.html").render(status=status, message=message, user=None, csrf="")
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -81,7 +64,13 @@ def get_db(request: Request) -> Iterator[Session]:
         yield db
 
 
+class App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    from subsidy_engine.web.routes import account as routes_account
     from subsidy_engine.web.routes import admin as routes_admin
     from subsidy_engine.web.routes import audit as routes_audit
     from subsidy_engine.web.routes import pages as routes_pages
@@ -92,22 +81,20 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    app = FastAPI(title="困难群众救助补贴计算", docs_url=None, redoc_url=None, openapi_url=None)
+    app = App(title="困难群众救助补贴计算", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions(engine)
-    app.state.limiter = SignInLimiter(settings.signin_limit)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key,
-        session_cookie="subsidy_session",
-        same_site="lax",
-        https_only=settings.secure_cookie,
-        max_age=12 * 3600,
-    )
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 65536)
+    app.state.limiter = SignInLimiter(settings)
+    with app.state.sessions() as db:
+        removed = sweep_orphans(db, settings.data_dir)
+    if removed:
+        log.warning("启动时清除了 %d 个没有数据库记录的文件夹(上次中断留下的)", len(removed))
+    prepare_data_dir(settings.data_dir)
+    dummy_hash()  # made now, so the first unknown name costs what every other sign-in costs
+    app.add_middleware(Gate, settings=settings, sessions=app.state.sessions, error_page=error_page)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (routes_pages, routes_runs, routes_audit, routes_admin, routes_rules):
+    for module in (routes_pages, routes_runs, routes_audit, routes_admin, routes_rules, routes_account):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)
@@ -116,9 +103,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @app.exception_handler(HTTPException)
     async def _error_page(request: Request, exc: HTTPException) -> Response:
-        text = {404: "没有找到这一页(或您无权查看)"}.get(exc.status_code, str(exc.detail))
+        fixed = {404: "没有找到这一页(或您无权查看)", 405: "不支持这种请求方式"}
+        text = fixed.get(exc.status_code, scrub_paths(str(exc.detail)))
         if exc.status_code == 404 and exc.detail not in ("Not Found", None):
-            text = str(exc.detail)
+            text = scrub_paths(str(exc.detail))
         return render(request, "error.html", {"status": exc.status_code, "message": text}, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        return HTMLResponse(error_page(500, "服务器内部错误,已记录;请稍后重试或联系管理员"), status_code=500)
 
     return app

@@ -1,9 +1,9 @@
-"""Users and roles, sessions, CSRF and the sign-in rate limit.
+"""Users and roles, passwords, the signed-in user of a request, and CSRF.
 
-Passwords are hashed with argon2id. The session is a signed cookie (Starlette's SessionMiddleware:
-HttpOnly, SameSite=Lax) holding the user id and a per-session CSRF token; every POST form carries the token
-in a hidden `csrf` field and is refused (403) without it. Failed sign-ins are limited per client address and
-user name (5 a minute by default): the sixth gets 429 before the password is even checked.
+Passwords are hashed with argon2id. Sessions live on the server (sessions.py; the gate middleware finds a
+request's session before anything else runs). Every POST form carries a CSRF token in a hidden `csrf` field
+and is refused (403) without it: the session's own token once signed in; on the sign-in page, a random token
+kept in a signed cookie of its own (`subsidy_form`), so no anonymous visitor ever gets a row in the database.
 
 Roles: a caseworker (乡镇经办人) is bound to one 乡镇 and sees only that town's uploads, runs and files (another
 town's are "not found", 404, so their existence is not revealed); an auditor (审计人员) reads every town's runs,
@@ -19,13 +19,13 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException, Request
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from fastapi.responses import Response
+from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
 from subsidy_engine.web.models import ROLES, User
+from subsidy_engine.web.sessions import Login
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
@@ -50,6 +50,11 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
+
+
 def create_user(db: Session, name: str, password: str, role: str, town: str | None) -> User:
     from subsidy_engine.web.store import ensure_town
 
@@ -63,8 +68,7 @@ def create_user(db: Session, name: str, password: str, role: str, town: str | No
         raise UserError("乡镇经办人必须指定所属乡镇(--town)")
     if role != "caseworker" and town:
         raise UserError("只有乡镇经办人绑定乡镇;审计人员和管理员不指定 --town")
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
+    check_new_password(password)
     if db.scalar(select(User).where(User.name == name)) is not None:
         raise UserError(f"用户 {name} 已存在")
     ensure_town(db, town)
@@ -74,38 +78,66 @@ def create_user(db: Session, name: str, password: str, role: str, town: str | No
     return user
 
 
-class SignInLimiter:
-    """Failed sign-ins per (client address, user name) in a moving window, with the `limits` library."""
+FORM_COOKIE = "subsidy_form"
+FORM_TOKEN_SECONDS = 12 * 3600
 
-    def __init__(self, rate: str) -> None:
-        self.item = parse(rate)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    def allowed(self, ip: str, name: str) -> bool:
-        return self.limiter.test(self.item, ip, name)
+def login_of(request: Request) -> Login | None:
+    """The request's live session, as the gate middleware found it (None: not signed in)."""
+    login = request.scope.get("subsidy.login")
+    return login if isinstance(login, Login) else None
 
-    def failed(self, ip: str, name: str) -> None:
-        self.limiter.hit(self.item, ip, name)
 
-    def reset(self) -> None:
-        self.limiter.storage.reset()
+def _signer(request: Request) -> TimestampSigner:
+    return TimestampSigner(request.app.state.settings.secret_key, salt="subsidy-form")
+
+
+def _form_token(request: Request) -> str | None:
+    """The sign-in form's token from its signed cookie, if the cookie is there, genuine and recent."""
+    raw = request.cookies.get(FORM_COOKIE)
+    if not raw:
+        return None
+    try:
+        return _signer(request).unsign(raw, max_age=FORM_TOKEN_SECONDS).decode("ascii")
+    except (BadSignature, UnicodeDecodeError):
+        return None
 
 
 def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not isinstance(token, str):
+    """The token the forms of this page carry: the session's, or (signed out) the sign-in form's."""
+    login = login_of(request)
+    if login is not None:
+        return login.csrf
+    token = getattr(request.state, "form_token", None) or _form_token(request)
+    if token is None:
         token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
+        request.state.new_form_token = True
+    request.state.form_token = token
     return token
 
 
+def set_form_cookie(request: Request, response: Response) -> None:
+    """Send the sign-in form's token when `csrf_token` made a new one for this page."""
+    if getattr(request.state, "new_form_token", False):
+        signed = _signer(request).sign(request.state.form_token).decode("ascii")
+        response.set_cookie(
+            FORM_COOKIE,
+            signed,
+            max_age=FORM_TOKEN_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.app.state.settings.secure_cookie,
+        )
+
+
 async def check_csrf(request: Request) -> None:
-    """A router dependency: every POST must carry the session's token in its `csrf` form field."""
+    """A router dependency: every POST must carry the page's token in its `csrf` form field."""
     if request.method != "POST":
         return
     form = await request.form()
     sent = form.get("csrf")
-    expected = request.session.get("csrf")
+    login = login_of(request)
+    expected = login.csrf if login is not None else _form_token(request)
     if (
         not isinstance(sent, str)
         or not isinstance(expected, str)
@@ -114,15 +146,9 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(403, "表单已失效(CSRF 校验失败),请刷新页面后重试")
 
 
-def sign_in(request: Request, user: User) -> None:
-    request.session.clear()  # a new session (and token) on sign-in: no fixation
-    request.session["uid"] = user.id
-    request.session["csrf"] = secrets.token_urlsafe(32)
-
-
 def current_user(request: Request, db: Session) -> User:
-    uid = request.session.get("uid")
-    user = db.get(User, uid) if isinstance(uid, int) else None
+    login = login_of(request)
+    user = db.get(User, login.user_id) if login is not None else None
     if user is None or not user.active:
         raise NotSignedIn()
     return user

@@ -1,4 +1,4 @@
-"""The store's tables: towns, users, uploads, runs, the files of a run, and the auditors' checks.
+"""The store's tables: towns, users, sessions, failed sign-ins, uploads, runs, files, the auditors' checks.
 
 Files live in the data folder under generated ids; a row holds the path relative to the data folder and its
 sha256. A run row is written once, after its files are complete (status `done`), or with its error and no
@@ -39,6 +39,28 @@ class User(Base):
     town: Mapped[str | None] = mapped_column(ForeignKey("towns.name"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginSession(Base):
+    """A signed-in browser. The cookie holds a random token; the row holds only its sha256, so a copy of the
+    database does not sign anyone in. Deleting the row ends the session (logout, password change, …)."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SigninFailure(Base):
+    """One failed sign-in: counted per (address, name) and per address by the sign-in limiter."""
+
+    __tablename__ = "signin_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class Upload(Base):

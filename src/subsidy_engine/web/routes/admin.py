@@ -12,6 +12,7 @@ from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import UserError, check_csrf, create_user, require
 from subsidy_engine.web.deps import DB, CurrentUser
 from subsidy_engine.web.models import ROLES, Town, User
+from subsidy_engine.web.sessions import end_user_sessions
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(check_csrf)])
 
@@ -59,5 +60,7 @@ def toggle(request: Request, db: DB, user: CurrentUser, user_id: int) -> Respons
     if target.id == user.id:
         return _page(request, db, "不能停用自己的账号", 400)
     target.active = not target.active
+    if not target.active:  # a deactivated user is signed out everywhere at once
+        end_user_sessions(db, target.id)
     db.commit()
     return RedirectResponse("/admin/users", status_code=303)

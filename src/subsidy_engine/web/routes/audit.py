@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
@@ -47,9 +48,10 @@ def diff(
     try:
         folder = settings.data_dir / "checks" / new_id()
         received = receive(paid.file, folder, settings.max_upload_bytes, allow_parquet=False)
-        check = diff_check(settings.data_dir, db, run, upload, received.path, user)
+        shown = Path(paid.filename or "").name[:200] or "实发名单"
+        check = diff_check(settings, db, run, upload, received.path, shown, user)
     except SubsidyError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise HTTPException(getattr(exc, "status", 400), str(exc)) from None
     return RedirectResponse(f"/checks/{check.id}", status_code=303)
 
 

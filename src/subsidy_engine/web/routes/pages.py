@@ -1,4 +1,4 @@
-"""Sign-in, the home page and the roster uploads with their validation reports."""
+"""The home page and the roster uploads with their validation reports."""
 
 from __future__ import annotations
 
@@ -11,42 +11,14 @@ from sqlalchemy import select
 
 from subsidy_engine.errors import SubsidyError
 from subsidy_engine.web.app import render
-from subsidy_engine.web.auth import check_csrf, require, sign_in, town_clause, verify_password
+from subsidy_engine.web.auth import check_csrf, require, town_clause
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_upload
+from subsidy_engine.web.masking import masked_rejects, scrub_paths
 from subsidy_engine.web.models import Run, Upload, User
-from subsidy_engine.web.services.runs import masked
 from subsidy_engine.web.services.uploads import UploadRefused, check_roster, receive, upload_folder
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 SHOWN_REJECTS = 500
-
-
-@router.get("/login")
-def login_page(request: Request) -> Response:
-    return render(request, "login.html", {})
-
-
-@router.post("/login")
-def login(
-    request: Request, db: DB, name: Annotated[str, Form()], password: Annotated[str, Form()]
-) -> Response:
-    limiter = request.app.state.limiter
-    ip = request.client.host if request.client else "?"
-    name = name.strip()
-    if not limiter.allowed(ip, name):
-        return render(request, "login.html", {"error": "登录失败次数过多,请 1 分钟后再试"}, 429)
-    user = db.scalar(select(User).where(User.name == name))
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        limiter.failed(ip, name)
-        return render(request, "login.html", {"error": "用户名或密码错误", "name": name}, 401)
-    sign_in(request, user)
-    return RedirectResponse("/", status_code=303)
-
-
-@router.post("/logout")
-def logout(request: Request) -> Response:
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/")
@@ -74,10 +46,10 @@ def upload(request: Request, db: DB, user: CurrentUser, roster: Annotated[Upload
     settings = request.app.state.settings
     try:
         received = receive(roster.file, upload_folder(settings.data_dir), settings.max_upload_bytes)
-        row = check_roster(settings.data_dir, received, user, roster.filename or "")
+        row = check_roster(settings, received, user, roster.filename or "")
     except SubsidyError as exc:
         status = exc.status if isinstance(exc, UploadRefused) else 400
-        return _uploads_page(request, db, user, error=str(exc), status=status)
+        return _uploads_page(request, db, user, error=scrub_paths(str(exc)), status=status)
     db.add(row)
     db.commit()
     return RedirectResponse(f"/uploads/{row.id}", status_code=303)
@@ -92,7 +64,12 @@ def upload_page(request: Request, db: DB, user: CurrentUser, upload_id: str) -> 
     return render(
         request,
         "upload.html",
-        {"upload": up, "rejects": masked(rejects).to_dict("records"), "shown": SHOWN_REJECTS, "runs": runs},
+        {
+            "upload": up,
+            "rejects": masked_rejects(rejects).to_dict("records"),
+            "shown": SHOWN_REJECTS,
+            "runs": runs,
+        },
     )
 
 

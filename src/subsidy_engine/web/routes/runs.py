@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, Response
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from subsidy_engine.errors import SubsidyError
@@ -14,6 +15,7 @@ from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf, town_clause
 from subsidy_engine.web.charts import bar_chart
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_run
+from subsidy_engine.web.masking import mask_text, scrub_paths
 from subsidy_engine.web.models import Check, Run, StoredFile, Upload
 from subsidy_engine.web.services.runs import RUN_FILES
 from subsidy_engine.web.store import sha256_file
@@ -61,9 +63,7 @@ def send_file(data: Path, stored: StoredFile | None, media: str, name: str) -> R
         raise HTTPException(404)
     if sha256_file(path) != stored.sha256:
         raise HTTPException(409, "存储的文件与记录的校验值不一致(文件被改动过),已拒绝下载;请联系管理员")
-    resp = FileResponse(path, media_type=media, filename=name)
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return FileResponse(path, media_type=media, filename=name)  # the gate adds no-store and the rest
 
 
 @router.get("/runs/{run_id}/files/{kind}")
@@ -106,8 +106,9 @@ def explain(
         raise HTTPException(404)
     if sum(map(bool, (person, household, name))) != 1:
         raise HTTPException(400, "请填写证件号码、户编号或姓名(三选一)")
+    roster = data_dir(request) / upload.path
     try:
-        persons = validate(read_roster(data_dir(request) / upload.path)).persons
+        persons = validate(read_roster(roster)).persons
         if name:
             hits = named(persons, name)
             if not hits:
@@ -123,6 +124,12 @@ def explain(
             raise HTTPException(404, f"名册的有效行中没有{what}(不存在或所在户被拒绝)")
         report = Explainer(load_rulebook()).explain(members, parse_period(run.period), asked)
     except SubsidyError as exc:
-        raise HTTPException(400, str(exc)) from None
-    context = {"run": run, "text": render_plain(report), "trace": render_text(report)}
+        raise HTTPException(400, scrub_paths(str(exc), {roster: upload.original_name})) from None
+    # the person asked is shown with the whole number (typed, or found by name); other ID-shaped text is masked
+    keep = [person] if person else []
+    context = {
+        "run": run,
+        "text": Markup(escape(mask_text(render_plain(report), keep=keep))),
+        "trace": Markup(escape(mask_text(render_text(report), keep=keep))),
+    }
     return render(request, "explain.html", context)

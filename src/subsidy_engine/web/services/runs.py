@@ -3,7 +3,9 @@
 A run evaluates the stored roster (pipeline.evaluate_file), writes its folder with output.write_run (atomic:
 whole or absent) plus the 公示 copies (publish.publish) and a masked rejects list, and only then records the
 run row and its files in one transaction. An engine refusal (a period not covered, an unreadable roster, …)
-records a `failed` run with the message and no files; anything else removes the folder before re-raising.
+records a `failed` run with the message (server paths and ID-shaped text removed) and no files; anything else
+removes the folder before re-raising. The roster a run reads was checked in the sandbox when it was uploaded;
+the auditor's paid list is a new upload, so the comparison runs in the sandbox (diff_files).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from subsidy_engine.cli.texttable import ID_LIKE, mask_id
 from subsidy_engine.errors import SubsidyError
 from subsidy_engine.run.output import write_csv
+from subsidy_engine.web.config import Settings
+from subsidy_engine.web.masking import mask_text, masked, masked_rejects, scrub_paths
 from subsidy_engine.web.models import Check, Run, StoredFile, Upload, User
 from subsidy_engine.web.store import new_id, sha256_file
+from subsidy_engine.web.sweep import make_private
 
 # download kind -> (label, path inside the run folder, media type)
 RUN_FILES: dict[str, tuple[str, str, str]] = {
@@ -51,15 +55,6 @@ CHECK_FILES: dict[str, tuple[str, str]] = {
 
 def fen(amount: str) -> int:
     return int(Decimal(amount) * 100)
-
-
-def masked(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text cell with anything shaped like a 证件号码 masked (first 6 + ******** + last 4)."""
-    out = frame.copy()
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = [ID_LIKE.sub(lambda m: mask_id(m.group(0)), str(v)) for v in out[c]]
-    return out
 
 
 def totals_view(totals: pd.DataFrame) -> dict[str, Any]:
@@ -107,10 +102,13 @@ def execute_run(data_dir: Path, db: Session, upload: Upload, period: str, user: 
         write_run(result, out, ("csv", "xlsx"))
         publish(out)
         (out / "masked").mkdir()
-        write_csv(masked(result.validated.rejects[REJECT_COLUMNS]), out / "masked" / "rejects.csv")
+        write_csv(masked_rejects(result.validated.rejects[REJECT_COLUMNS]), out / "masked" / "rejects.csv")
+        make_private(out)
     except SubsidyError as exc:
         shutil.rmtree(out, ignore_errors=True)
-        run = Run(**base, period=period.strip()[:16], engine="pandas", status="failed", error=str(exc))
+        error = mask_text(scrub_paths(str(exc), {data_dir / upload.path: upload.original_name}))
+        shown = mask_text(period.strip())[:16]
+        run = Run(**base, period=shown, engine="pandas", status="failed", error=error)
         db.add(run)
         db.commit()
         return run
@@ -178,44 +176,60 @@ def rerun_check(data_dir: Path, db: Session, run: Run, user: User) -> Check:
     return check
 
 
-def diff_check(data_dir: Path, db: Session, run: Run, upload: Upload, paid: Path, user: User) -> Check:
-    """Compare a paid list with the run and write the findings; the folder is the paid list's (checks/<id>)."""
+def diff_files(roster: str, paid: str, period: str) -> dict[str, Any]:
+    """Compare a paid list with a recorded run's roster and period; write the findings, the diff and the
+    workbook beside the paid list (masked); the check's fields. Run in the sandbox's child."""
     from subsidy_engine.audit.diff import diff_text, write_diff
     from subsidy_engine.audit.findings import audit_full, finding_titles, write_workbook
     from subsidy_engine.roster.read import read_roster
 
+    folder = Path(paid).parent
+    res = audit_full(read_roster(roster), period, None, Path(paid))
+    assert res.diff is not None
+    d = dataclasses.replace(res.diff, lines=masked(res.diff.lines), bad_lines=masked(res.diff.bad_lines))
+    res = dataclasses.replace(res, findings=masked(res.findings), diff=d)
+    write_csv(res.findings, folder / "findings.csv")
+    write_diff(d, folder)
+    write_workbook(res, folder / "audit.xlsx")
+    f = res.findings
+    counts = [
+        {"代码": code, "标题": title, "条数": int((f["代码"] == code).sum()), "涉及金额": _sum(f, code)}
+        for code, title in finding_titles(res.run.rulebook).items()
+        if (f["代码"] == code).any()
+    ]
+    return {
+        "ok": bool(d.agree),
+        "report": mask_text(diff_text(d)),
+        "summary": {
+            "findings": counts,
+            "by_program": d.by_program.astype(str).to_dict("records"),
+            "sample": f.head(200).astype(str).to_dict("records"),
+        },
+    }
+
+
+def diff_check(
+    settings: Settings, db: Session, run: Run, upload: Upload, paid: Path, shown: str, user: User
+) -> Check:
+    """Compare a paid list with the run (in the sandbox) and record the check; the folder is the paid list's."""
+    from subsidy_engine.web.services.sandbox import run_job
+
     folder = paid.parent
+    roster = settings.data_dir / upload.path
     try:
-        res = audit_full(read_roster(data_dir / upload.path), run.period, None, paid)
-        assert res.diff is not None
-        d = dataclasses.replace(res.diff, lines=masked(res.diff.lines), bad_lines=masked(res.diff.bad_lines))
-        res = dataclasses.replace(res, findings=masked(res.findings), diff=d)
-        write_csv(res.findings, folder / "findings.csv")
-        write_diff(d, folder)
-        write_workbook(res, folder / "audit.xlsx")
-        f = res.findings
-        counts = [
-            {"代码": code, "标题": title, "条数": int((f["代码"] == code).sum()), "涉及金额": _sum(f, code)}
-            for code, title in finding_titles(res.run.rulebook).items()
-            if (f["代码"] == code).any()
-        ]
-        check = Check(
-            id=folder.name,
-            run_id=run.id,
-            user_id=user.id,
-            kind="diff",
-            ok=d.agree,
-            report=diff_text(d),
-            summary={
-                "findings": counts,
-                "by_program": d.by_program.astype(str).to_dict("records"),
-                "sample": f.head(200).astype(str).to_dict("records"),
-            },
+        fields = run_job(
+            "diff",
+            {"roster": str(roster), "paid": str(paid), "period": run.period},
+            folder,
+            settings,
+            {paid: shown, roster: upload.original_name, settings.data_dir: "数据目录"},
         )
+        make_private(folder)
+        check = Check(id=folder.name, run_id=run.id, user_id=user.id, kind="diff", **fields)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    _commit_with_files(db, check, data_dir, folder, {k: k for k in CHECK_FILES}, check_id=check.id)
+    _commit_with_files(db, check, settings.data_dir, folder, {k: k for k in CHECK_FILES}, check_id=check.id)
     return check
 
 

@@ -2,7 +2,8 @@
 
 A roster is an .xlsx (a zip: `PK\x03\x04`), a Parquet file (`PAR1` at both ends) or text that decodes as UTF-8
 or GB18030 (CSV); the name the browser sent is kept for display only. The roster is read and validated at
-once (roster.read_roster + validate.validate), and its rejects are kept beside it for the report page.
+and validated (roster.read_roster + validate.validate) in a child process with memory and time limits
+(sandbox.py), and its rejects are kept beside it for the report page.
 
 A caseworker's upload must hold only their own 乡镇: a roster with rows of another town is refused whole, with
 the other towns and row count named. Rejecting just those rows was the alternative, but it would compute a
@@ -14,16 +15,19 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pandas as pd
 
 from subsidy_engine.errors import SubsidyError
 from subsidy_engine.roster.read import read_roster
 from subsidy_engine.roster.validate import REJECT_COLUMNS, validate
+from subsidy_engine.roster.xlsx_guard import OLE
 from subsidy_engine.run.output import write_csv
+from subsidy_engine.web.config import Settings
 from subsidy_engine.web.models import Upload, User
 from subsidy_engine.web.store import new_id, sha256_file
+from subsidy_engine.web.sweep import make_private
 
 CHUNK = 1 << 20
 SNIFF = 64 * 1024
@@ -45,8 +49,9 @@ class Received:
 
 
 def sniff(head: bytes, tail: bytes, *, allow_parquet: bool = True) -> str | None:
-    """The file type from its bytes: xlsx, parquet, csv, or None when it is none of them."""
-    if head.startswith(b"PK\x03\x04"):
+    """The file type from its bytes: xlsx, parquet, csv, or None when it is none of them. An Office container
+    (OLE: a password-protected .xlsx, an old .xls) goes to the xlsx reader, which says which of the two it is."""
+    if head.startswith((b"PK\x03\x04", OLE)):
         return "xlsx"
     if head.startswith(b"PAR1") and tail.endswith(b"PAR1"):
         return "parquet" if allow_parquet else None
@@ -104,44 +109,65 @@ def roster_towns(frame: pd.DataFrame) -> list[str]:
     return sorted(set(values) - {""})
 
 
-def check_roster(data_dir: Path, received: Received, user: User, original_name: str) -> Upload:
-    """Read and validate a stored roster; write its rejects; return the Upload row (not yet added).
+def inspect_roster(path: str, role: str, town: str | None) -> dict[str, Any]:
+    """Read and validate a stored roster and write its rejects beside it (run in the sandbox's child).
+
+    A caseworker's roster (`town` given) must hold only that town's rows; the counts for the Upload row."""
+    stored = Path(path)
+    raw = read_roster(stored)
+    if role == "caseworker":
+        assert town is not None
+        others, n = other_towns(raw.frame, town)
+        if others:
+            raise UploadRefused(
+                f"名册中有 {n} 行属于其他乡镇({'、'.join(others[:5])}),您只能上传 {town} 的名册;"
+                "请删去这些行后重新上传"
+            )
+        shown_town: str | None = town
+    else:
+        towns = roster_towns(raw.frame)
+        shown_town = towns[0] if len(towns) == 1 else None
+    checked = validate(raw)
+    write_csv(checked.rejects[REJECT_COLUMNS], stored.parent / "rejects.csv")
+    return {
+        "town": shown_town,
+        "rows_read": checked.rows_read,
+        "rows_rejected": checked.rows_rejected,
+        "households_accepted": checked.households_accepted,
+        "households_rejected": checked.households_rejected,
+        "problems": len(checked.rejects),
+    }
+
+
+def check_roster(settings: Settings, received: Received, user: User, original_name: str) -> Upload:
+    """Check a stored roster in the sandbox; return the Upload row (not yet added).
 
     Any refusal removes the upload's folder, so nothing half-accepted stays in the store."""
+    from subsidy_engine.web.services.sandbox import run_job
+
     folder = received.path.parent
+    shown = Path(original_name or "").name[:200] or "(未命名)"
     try:
-        raw = read_roster(received.path)
-        if user.role == "caseworker":
-            assert user.town is not None
-            others, n = other_towns(raw.frame, user.town)
-            if others:
-                raise UploadRefused(
-                    f"名册中有 {n} 行属于其他乡镇({'、'.join(others[:5])}),您只能上传 {user.town} 的名册;"
-                    "请删去这些行后重新上传"
-                )
-            town: str | None = user.town
-        else:
-            towns = roster_towns(raw.frame)
-            town = towns[0] if len(towns) == 1 else None
-        checked = validate(raw)
-        write_csv(checked.rejects[REJECT_COLUMNS], folder / "rejects.csv")
+        counts = run_job(
+            "roster",
+            {"path": str(received.path), "role": user.role, "town": user.town},
+            folder,
+            settings,
+            {received.path: shown, settings.data_dir: "数据目录"},
+        )
+        make_private(folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return Upload(
         id=folder.name,
-        town=town,
         user_id=user.id,
-        original_name=Path(original_name or "").name[:200] or "(未命名)",
+        original_name=shown,
         kind=received.kind,
-        path=str(received.path.relative_to(data_dir)),
+        path=str(received.path.relative_to(settings.data_dir)),
         sha256=sha256_file(received.path),
         size=received.size,
-        rows_read=checked.rows_read,
-        rows_rejected=checked.rows_rejected,
-        households_accepted=checked.households_accepted,
-        households_rejected=checked.households_rejected,
-        problems=len(checked.rejects),
+        **counts,
     )
 
 

@@ -1,0 +1,91 @@
+"""What the web app shows of personal data and of the server: ID-shaped text masked, server paths removed.
+
+A 证件号码 is masked (first 6 + ******** + last 4) wherever it appears on a page, in a log line or in a masked
+download, and so is anything that looks like one: a run of 15 or more digits (an X among them allowed),
+possibly broken by single spaces or hyphens or holding a stray letter, and a number in scientific notation
+with an exponent of 14 or more (the 证件号码 column Excel turned into numbers, `5.00119E+17`). Two shapes
+stay as written: exactly 16 digits, the 户编号 (6-digit county code + 10 digits: a caseworker finds a household
+by it, and no 证件号码 has 16 characters), and a sequence of ISO dates (`2023-01-01 2023-12-31`). Error messages name a file by the name
+its user gave it, never by its place on the server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+from markupsafe import Markup
+
+from subsidy_engine.cli.texttable import mask_id
+
+# digits, with single spaces/hyphens or one letter between them, and a final X: the callback counts them
+# (\d is any digit, full-width ones included; full-width letters, spaces and hyphens count too)
+_LETTER = "A-Za-zＡ-Ｚａ-ｚ"
+_RUN = re.compile(rf"(?<!\d)\d(?:\d|[ \-\u3000－](?=\d)|[{_LETTER}](?=\d))*[XxＸｘ]?")
+_SCIENTIFIC = re.compile(r"(?<![\d.])\d(?:\.\d+)?[eE]\+?(?:1[4-9]|[2-9]\d)(?!\d)")
+_HOUSEHOLD = re.compile(r"[0-9]{16}")
+_DATES = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ \-]\d{4}-\d{2}-\d{2})*")
+_GENERATED_ID = re.compile(r"[0-9a-f]{32}")  # store.new_id(): shown in links, never personal
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s/:：,，;；'\"()（）<>]+){2,}/?")
+MIN_DIGITS = 15
+MAX_LETTERS = 2
+
+
+def _mask_run(m: re.Match[str], keep: frozenset[str]) -> str:
+    text = m.group(0)
+    digits = sum(c.isdigit() for c in text)
+    letters = sum(c.isalpha() for c in text)
+    if digits < MIN_DIGITS or letters > MAX_LETTERS or text in keep:
+        return text
+    if _HOUSEHOLD.fullmatch(text) or _DATES.fullmatch(text):
+        return text
+    return mask_id(text)
+
+
+def mask_text(value: object, keep: Iterable[str] = ()) -> str:
+    """`value` as text with every ID-shaped part masked, except the exact strings in `keep`."""
+    kept = frozenset(keep)
+    text = _RUN.sub(lambda m: _mask_run(m, kept), str(value))
+    return _SCIENTIFIC.sub(lambda m: mask_id(m.group(0)), text)
+
+
+def finalize(value: object) -> object:
+    """Jinja's `finalize`: every `{{ … }}` on every page goes through the mask (Markup and ids pass)."""
+    if value is None or isinstance(value, (Markup, bool)):
+        return value
+    text = str(value)
+    if _GENERATED_ID.fullmatch(text):
+        return value
+    masked = mask_text(text)
+    return value if masked == text else masked
+
+
+def masked(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell with anything shaped like a 证件号码 masked."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = [mask_text(v) for v in out[c]]
+    return out
+
+
+def masked_rejects(frame: pd.DataFrame) -> pd.DataFrame:
+    """A rejects table for a page or the masked download: the 证件号码 cell is masked whatever it holds, and so is
+    the 值 of a 证件号码 problem (malformed numbers are personal data too); every other cell as `masked`."""
+    out = frame.copy()
+    if "证件号码" in out.columns:
+        out["证件号码"] = [mask_id(v) for v in out["证件号码"]]
+    if "值" in out.columns and "列" in out.columns:
+        ids = out["列"].astype(str) == "证件号码"
+        out.loc[ids, "值"] = [mask_id(v) for v in out.loc[ids, "值"]]
+    return masked(out)
+
+
+def scrub_paths(message: str, names: dict[Path, str] | None = None) -> str:
+    """A message without server paths: the known files by the names their users gave them, any other
+    absolute path by its last part."""
+    for path, name in sorted((names or {}).items(), key=lambda kv: -len(str(kv[0]))):
+        message = message.replace(str(path), name)
+    return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0)).name or "", message)
