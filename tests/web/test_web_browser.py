@@ -83,6 +83,7 @@ def test_a_caseworker_runs_the_seed_roster_in_a_browser(
     with sync_playwright() as p:
         chrome = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         page = chrome.new_page(viewport={"width": 1200, "height": 900})
+        page.set_default_timeout(180_000)  # a busy CI machine: the seed roster is read in a child process
         page.goto(f"{url}/login")
         page.screenshot(path=shots / "login.png")
         page.get_by_label("用户名").fill("xinglong")
@@ -99,11 +100,11 @@ def test_a_caseworker_runs_the_seed_roster_in_a_browser(
         page.goto(f"{url}/uploads")
         page.set_input_files("input[name=roster]", SEED)
         page.get_by_role("button", name="上传并校验").click()
-        expect(page.locator("#rows-read")).to_have_text("26001", timeout=30000)
+        expect(page.locator("#rows-read")).to_have_text("26001", timeout=180_000)
         expect(page.locator("#no-rejects")).to_be_visible()
         page.get_by_label("期间").fill("2023")
         page.get_by_role("button", name="计算").click()
-        expect(page.locator("#totals-programs")).to_be_visible(timeout=60000)
+        expect(page.locator("#totals-programs")).to_be_visible(timeout=180_000)
         page.screenshot(path=shots / "run.png", full_page=True)
 
         for t in totals:
@@ -138,14 +139,14 @@ def test_a_caseworker_runs_the_seed_roster_in_a_browser(
         page.get_by_role("button", name="登录").click()
         page.goto(run_url)
         page.get_by_role("button", name="按清单重新计算并逐字节比对").click()
-        expect(page.locator("#verdict")).to_have_text("一致", timeout=60000)
+        expect(page.locator("#verdict")).to_have_text("一致", timeout=180_000)
         page.goto(run_url)
         paid = tmp_path / "paid.csv"
         lines = (cli_seed / "payments.csv").read_bytes().splitlines(keepends=True)
         paid.write_bytes(b"".join(lines[:-3]))  # the last three lines were not paid
         page.set_input_files("input[name=paid]", paid)
         page.get_by_role("button", name="比对并核查").click()
-        expect(page.locator("#verdict")).to_have_text("不一致", timeout=60000)
+        expect(page.locator("#verdict")).to_have_text("不一致", timeout=180_000)
         expect(page.locator("#findings")).to_contain_text("UNPAID_ELIGIBLE")
         expect(page.locator("#report")).to_contain_text("应发未发 3 笔")
         page.screenshot(path=shots / "audit.png")
