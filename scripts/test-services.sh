@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: the test suite with the services the web tests need, all from Debian, all torn down after.
-#   - PostgreSQL: a throwaway cluster made by pg_virtualenv (postgresql-common), which exports
+#   - PostgreSQL: a throwaway cluster made by pg_virtualenv -t (postgresql-common; -t: in a temporary directory
+#     even as root, so a cluster left by a killed run or another run at the same time never blocks it), which exports
 #     PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE, runs the tests and removes the cluster even when they fail;
 #     SUBSIDY_TEST_DATABASE_URL is built from those variables (a name of its own: the tests empty that database).
 #   - Chromium and a CJK font for the Playwright test (Playwright never downloads a browser here).
@@ -38,7 +39,7 @@ fi
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # shellcheck disable=SC2016  # expanded by the inner shell, inside the cluster's environment
-exec pg_virtualenv sh -c '
+exec pg_virtualenv -t sh -c '
     SUBSIDY_TEST_DATABASE_URL=$("$0" -c "import os, urllib.parse as u; e = os.environ; print(\"postgresql://%s:%s@%s:%s/%s\" % (u.quote(e[\"PGUSER\"], safe=\"\"), u.quote(e[\"PGPASSWORD\"], safe=\"\"), e[\"PGHOST\"], e[\"PGPORT\"], e[\"PGDATABASE\"]))")
     export SUBSIDY_TEST_DATABASE_URL
     exec "$0" -m pytest "$@"
