@@ -27,7 +27,7 @@ from subsidy_engine.rulebook.files import (
 from subsidy_engine.rulebook.findings import load_findings
 from subsidy_engine.rulebook.limits import MAX_DEFINITION_DEPTH, MAX_FOLDER_BYTES, MAX_ITEMS, YUAN_CEILING
 from subsidy_engine.rulebook.model import CompiledDefinition, CompiledRule, Param, Program, Rulebook
-from subsidy_engine.rulebook.phrases import CompiledPhrase, PhraseCollector
+from subsidy_engine.rulebook.phrases import collect_phrases
 from subsidy_engine.rulebook.vocabulary import FIELDS
 
 DEFAULT_RULES = Path(__file__).resolve().parents[1] / "rules" / "chongqing-nanchuan"
@@ -118,38 +118,10 @@ def load(folder: str | Path) -> Rulebook:
         if meta.findings
         else []
     )
-    phrases = _phrases(env, root, phrase_maps, raw_defs, pfiles, programs)
+    phrases = collect_phrases(env, root, phrase_maps, raw_defs, pfiles, programs)
     return Rulebook(
         meta.name, meta.title, root, programs, params, definitions, files, findings, phrases, meta.description
     )
-
-
-def _phrases(
-    env: T.Env,
-    root: Path,
-    maps: list[tuple[str, Any, Any]],
-    raw_defs: list[tuple[str, str, Definition, Any]],
-    pfiles: list[tuple[str, ProgramFile, Any]],
-    programs: list[Program],
-) -> dict[str, CompiledPhrase]:
-    """The words of every condition (phrases.py), checked against the whole vocabulary; rules get theirs."""
-    words = PhraseCollector(T.Env(fields=env.fields, params=env.params, allow_aggregates=True))
-    for name, mapping, data in maps:
-        words.add_map(mapping, str(root / name), data)
-    for name, key, d, data in raw_defs:
-        where, loc = str(root / name), ("definitions", key)
-        words.add(key, d.phrase, d.phrase_not, where, f"definitions.{key}", yamlio.line_of(data, loc))
-        for i, c in enumerate(d.when if isinstance(d.when, list) else []):
-            if isinstance(c, str):
-                continue
-            line = yamlio.line_of(data, (*loc, "when", i))
-            text = E.render(E.parse(c.when))
-            words.add(text, c.phrase, c.phrase_not, where, f"definitions.{key}.when[{i}]", line)
-    for (name, pf, data), program in zip(pfiles, programs, strict=True):
-        for i, (r, compiled) in enumerate(zip(pf.rules, program.rules, strict=True)):
-            line = yamlio.line_of(data, ("rules", i))
-            compiled.phrase = words.add("", r.phrase, r.phrase_not, str(root / name), f"rules[{r.id}]", line)
-    return words.phrases
 
 
 def _plain_name(name: str) -> bool:
