@@ -19,8 +19,8 @@ import pytest
 
 from conftest import PASSWORD, ROOT, SEED, add_user, need, town_roster
 from subsidy_engine.web.app import create_app
-from subsidy_engine.web.worker import work
 from subsidy_engine.web.config import Settings
+from subsidy_engine.web.worker import work
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -65,7 +65,7 @@ def _lock(conn: Connection) -> None:
 def record(
     engine: Engine,
     *,
-    user: User | None,
+    user: User | Any | None,
     address: str,
     action: str,
     target: str = "",

@@ -9,6 +9,7 @@ with a stable code and a Chinese message. Every call is written to the access lo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,13 +52,18 @@ API_FILES = {
     "payments.csv": "payments.csv",
     "payments.xlsx": "payments.xlsx",
     "totals.csv": "totals.csv",
-    "totals.xlsx": "totals.xlsx",
     "rejects.csv": "rejects.csv",
     "manifest.json": "manifest.json",
     "publish.csv": "publish/payments.csv",
     "publish.xlsx": "publish/payments.xlsx",
 }
 FULL_IDS = {"payments.csv", "payments.xlsx", "rejects.csv"}
+
+
+@dataclass(frozen=True)
+class Who:
+    id: int
+    name: str
 
 
 class ApiError(HTTPException):
@@ -118,7 +124,7 @@ def api_user(request: Request, db: DB) -> User:
     user = db.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.active:
         raise ApiError(401, "unauthorized", MESSAGES[401])
-    request.state.user = user
+    request.state.who = Who(user.id, user.name)  # for the access log, after the session has closed
     return user
 
 
@@ -154,7 +160,7 @@ def create_api(parent_state: Any) -> FastAPI:
         import anyio
 
         response = await call_next(request)
-        user = getattr(request.state, "user", None)
+        user = getattr(request.state, "who", None)
         await anyio.to_thread.run_sync(
             lambda: accesslog.record(
                 parent_state.engine,

@@ -159,8 +159,8 @@ def cancel(db: Session, job: Job) -> bool:
             update(Job)
             .where(Job.id == job.id, Job.status == "queued")
             .values(status="cancelled", finished_at=utcnow(), stage=STATUS_TEXT["cancelled"])
-        ).rowcount
-        if n:
+        )
+        if getattr(n, "rowcount", 0):
             db.commit()
             return True
     if job.status in ACTIVE:

@@ -137,8 +137,6 @@ def execute(sessions: sessionmaker[Session], settings: Settings, job_id: str) ->
             run = execute_run(
                 settings.data_dir, db, upload, job.period, user, run_id=job.id, progress=progress
             )
-            if run.status == "done":
-                jobs.record_stage(engine, job_id, "write")
             status, error = run.status, run.error
     except Cancelled:
         status, error = "cancelled", "已按要求取消,未生成任何文件"
