@@ -67,6 +67,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Any]:
     application = create_app(settings)
+    application.state.queue.inline = True  # a queued run is computed at once, by the worker's own code
     yield application
     application.state.engine.dispose()
 

@@ -20,6 +20,7 @@ import pytest
 from conftest import PASSWORD, ROOT, SEED, add_user, need, town_roster
 from subsidy_engine.web.app import create_app
 from subsidy_engine.web.config import Settings
+from subsidy_engine.web.worker import work
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -39,7 +40,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
 
     data = tmp_path / "data"
     data.mkdir()
-    app = create_app(Settings(data_dir=data, database_url=f"sqlite:///{data / 's.db'}", secret_key="browser"))
+    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 's.db'}", secret_key="browser")
+    app = create_app(settings)
+    stop = threading.Event()  # one worker, as `subsidy serve` starts: the run page waits for it
+    worker = threading.Thread(target=work, args=(settings, stop), kwargs={"poll": 0.2}, daemon=True)
+    worker.start()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -52,7 +57,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}", app
     srv.should_exit = True
+    stop.set()
     thread.join(10)
+    worker.join(60)
     app.state.engine.dispose()
 
 

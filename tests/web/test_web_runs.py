@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from conftest import add_user, town_roster
 from subsidy_engine.cli.main import main
 from subsidy_engine.web.app import MaskIds
-from subsidy_engine.web.models import Run, StoredFile, Upload
+from subsidy_engine.web.models import Job, Run, StoredFile, Upload
 
 
 def _signed_in(app: Any, browser: Any) -> Any:
@@ -201,8 +201,11 @@ def test_a_run_that_breaks_after_writing_leaves_no_folder_and_no_row(
         raise OSError("disk full")
 
     monkeypatch.setattr("subsidy_engine.audit.publish.publish", broken)
-    with pytest.raises(OSError, match="disk full"):
-        b.post(f"/uploads/{upload_id}/runs", {"period": "2023"})
+    r = b.post(f"/uploads/{upload_id}/runs", {"period": "2023"})
+    assert r.status_code == 200 and "服务器内部错误(OSError)" in r.text  # the job's page says why
+    with app.state.sessions() as db:
+        job = db.scalars(select(Job)).one()
+        assert job.status == "failed" and job.error and "未生成任何文件" in job.error
     assert _count(app, Run) == 0 and _count(app, StoredFile) == 0
     runs = app.state.settings.data_dir / "runs"
     assert not runs.exists() or not [p.name for p in runs.iterdir()]

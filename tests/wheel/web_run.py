@@ -1,7 +1,7 @@
 """Run inside the wheel's virtual environment: a web run of the seed roster through the installed app.
 
 argv: DATA_DIR SEED OUT_PAYMENTS. Signs in as a caseworker, uploads the roster, runs 2023 and saves the payment
-list it downloads; prints where the package was imported from.
+list it downloads (the run is queued, then computed by the worker's code); prints where the package was imported from.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import subsidy_engine
 from subsidy_engine.web.app import create_app
 from subsidy_engine.web.auth import create_user
 from subsidy_engine.web.config import Settings
+from subsidy_engine.web.worker import drain
 
 data, seed, out = (Path(a).resolve() for a in sys.argv[1:4])
 data.mkdir(parents=True, exist_ok=True)
@@ -46,7 +47,8 @@ r = client.post(f"/uploads/{upload_id}/runs", data={"csrf": token(r.text), "peri
 assert r.status_code == 200, r.text[:300]
 run_id = str(r.url).rstrip("/").rsplit("/", 1)[1]
 assert "/runs/" in str(r.url), (str(r.url), r.text[:2000])
-page = r.text
+assert drain(app.state.sessions, app.state.settings) == 1  # the queued run, as `subsidy worker --once` would
+page = client.get(f"/runs/{run_id}").text
 r = client.get(f"/runs/{run_id}/files/payments.csv")
 assert r.status_code == 200, (r.status_code, re.sub(r"<[^>]+>", " ", page)[-1500:])
 out.write_bytes(r.content)

@@ -24,6 +24,7 @@ from subsidy_engine.cli.exitcodes import GuardedGroup, edge
 from subsidy_engine.cli.impact import register as register_impact_commands
 from subsidy_engine.cli.roster import roster as roster_group
 from subsidy_engine.cli.rules import rules as rules_group
+from subsidy_engine.cli.service import register as register_service_commands
 from subsidy_engine.cli.texttable import table as _table
 from subsidy_engine.cli.web import register as register_web_commands
 from subsidy_engine.errors import (
@@ -353,6 +354,7 @@ main.add_command(roster_group)
 register_audit_commands(main)
 register_impact_commands(main)
 register_web_commands(main)
+register_service_commands(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

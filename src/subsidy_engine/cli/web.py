@@ -1,4 +1,5 @@
-"""The web app's commands: `subsidy serve`, `subsidy users add|list`, `subsidy db upgrade`; `register(main)`.
+"""The web app's commands: `subsidy serve`, `subsidy users add|list`, `subsidy db upgrade`; `register(main)`
+(the service's `worker`, `log` and `users token` are in cli/service.py).
 
 Settings come from the options, else the environment (web/config.py: SUBSIDY_DATA, DATABASE_URL, ...).
 Exit codes: 0 done; 2 wrong usage or a user that cannot be created as asked.
@@ -22,29 +23,72 @@ DATA = click.option(
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8000, show_default=True, help="端口")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="网页进程数(uvicorn)"
+)
+@click.option(
+    "--job-workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="同时启动的计算进程数(0:另行运行 subsidy worker)",
+)
 @DATA
-def serve(host: str, port: int, data: Path | None) -> None:
-    """启动网页版(乡镇经办人与审计人员使用);数据库默认是数据目录中的 SQLite,设置 DATABASE_URL 则用 PostgreSQL。"""
+def serve(host: str, port: int, workers: int, job_workers: int, data: Path | None) -> None:
+    """启动网页版(乡镇经办人与审计人员使用);数据库默认是数据目录中的 SQLite,设置 DATABASE_URL 则用 PostgreSQL。
+
+    计算在计算进程中排队执行(默认随网页版启动一个;也可在别处运行 subsidy worker)。"""
     import logging
     import os
+    import subprocess
 
     import uvicorn
 
     from subsidy_engine.web.app import MaskIds, create_app
     from subsidy_engine.web.config import load_settings
+    from subsidy_engine.web.store import make_engine, upgrade
 
     os.umask(0o077)  # every file the server writes (database, journals, uploads, runs) is the owner's only
     try:
         settings = load_settings(data)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    app = create_app(settings)
-    # X-Forwarded-For is judged by the app itself (SUBSIDY_TRUSTED_PROXIES), never by uvicorn's own default
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)  # once, here, before any web process or worker starts
+    engine.dispose()
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(MaskIds())
-    click.echo(f"数据目录 {settings.data_dir};打开 http://{host}:{port}/", err=True)
-    uvicorn.Server(config).run()
+    cmd = [sys.executable, "-m", "subsidy_engine.cli", "worker", "--data", str(settings.data_dir)]
+    children = [subprocess.Popen(cmd, stdin=subprocess.DEVNULL) for _ in range(job_workers)]
+    click.echo(
+        f"数据目录 {settings.data_dir};{workers} 个网页进程,{job_workers} 个计算进程;打开 http://{host}:{port}/",
+        err=True,
+    )
+    try:
+        # X-Forwarded-For is judged by the app itself (SUBSIDY_TRUSTED_PROXIES), never by uvicorn's own default
+        if workers == 1:
+            app = create_app(settings, migrate=False)
+            config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+            uvicorn.Server(config).run()
+        else:  # every process reads its settings from the environment; all state is in the database
+            os.environ["SUBSIDY_DATA"] = str(settings.data_dir)
+            uvicorn.run(
+                "subsidy_engine.web.app:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+                proxy_headers=False,
+            )
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 @click.group("users")
@@ -76,6 +120,17 @@ def users_add(name: str, role: str, town: str | None, password_stdin: bool, data
         except UserError as exc:
             raise click.UsageError(str(exc)) from None
         db.commit()
+        from subsidy_engine.web import accesslog
+
+        accesslog.record(
+            engine,
+            user=None,
+            user_name="(命令行)",
+            address="local",
+            action="user_add",
+            target=f"user:{user.id} {user.name}",
+            detail={"role": user.role, "town": user.town},
+        )
         click.echo(f"已新增用户 {user.name}({user.role}{',' + user.town if user.town else ''})")
     engine.dispose()
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from subsidy_engine.web.api import create_api
 from subsidy_engine.web.auth import NotSignedIn, csrf_token, set_form_cookie
 from subsidy_engine.web.config import Settings, load_settings
 from subsidy_engine.web.gate import SECURITY_HEADERS, Gate, SecurityHeaders
@@ -24,6 +25,7 @@ from subsidy_engine.web.models import ROLE_TEXT
 from subsidy_engine.web.signin import SignInLimiter, dummy_hash
 from subsidy_engine.web.store import make_engine, sessions, upgrade
 from subsidy_engine.web.sweep import prepare_data_dir, sweep_orphans
+from subsidy_engine.web.worker import Queue
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     from subsidy_engine.web.routes import pages as routes_pages
     from subsidy_engine.web.routes import rules as routes_rules
     from subsidy_engine.web.routes import runs as routes_runs
+    from subsidy_engine.web.routes import service as routes_service
 
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.engine = engine
     app.state.sessions = sessions(engine)
     app.state.limiter = SignInLimiter(settings)
+    app.state.queue = Queue(app.state.sessions, settings)
     with app.state.sessions() as db:
         removed = sweep_orphans(db, settings.data_dir)
     if removed:
@@ -94,7 +98,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     dummy_hash()  # made now, so the first unknown name costs what every other sign-in costs
     app.add_middleware(Gate, settings=settings, sessions=app.state.sessions, error_page=error_page)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (routes_pages, routes_runs, routes_audit, routes_admin, routes_rules, routes_account):
+    app.state.api = create_api(app.state)
+    app.mount("/api/v1", app.state.api)
+    for module in (
+        routes_pages,
+        routes_service,
+        routes_runs,
+        routes_audit,
+        routes_admin,
+        routes_rules,
+        routes_account,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)
@@ -114,3 +128,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         return HTMLResponse(error_page(500, "服务器内部错误,已记录;请稍后重试或联系管理员"), status_code=500)
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of `subsidy serve --workers N`'s processes: settings from the environment, the schema
+    already brought up to date by the parent."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(MaskIds())
+    return create_app(load_settings(), migrate=False)

@@ -13,6 +13,7 @@ DEFAULT_SANDBOX_MEMORY_MB = 2048
 DEFAULT_SANDBOX_SECONDS = 120
 DEFAULT_SESSION_IDLE_MINUTES = 30
 DEFAULT_SESSION_HOURS = 12
+DEFAULT_JOB_HEARTBEAT_TIMEOUT = 60
 
 SETTINGS_DOC = {
     "SUBSIDY_DATA": "data folder (uploads, runs, the SQLite database, the cookie key); default ./data",
@@ -29,6 +30,8 @@ SETTINGS_DOC = {
     "SUBSIDY_SIGNIN_ADDRESS_LIMIT": "failed sign-ins per client address, any names, COUNT/SECONDS; default 20/900",
     "SUBSIDY_TRUSTED_PROXIES": "addresses or networks (comma-separated) whose X-Forwarded-For is believed; "
     "default none",
+    "SUBSIDY_JOB_HEARTBEAT_TIMEOUT": "a running job whose worker has not written its heartbeat for this many "
+    f"seconds is marked failed; default {DEFAULT_JOB_HEARTBEAT_TIMEOUT}",
     "SUBSIDY_SECURE_COOKIE": "1 to send the cookies over HTTPS only (behind a TLS proxy)",
 }
 
@@ -72,6 +75,7 @@ class Settings:
     signin_limit: Rate = DEFAULT_SIGNIN_LIMIT
     signin_address_limit: Rate = DEFAULT_SIGNIN_ADDRESS_LIMIT
     trusted_proxies: tuple[Network, ...] = ()
+    job_heartbeat_timeout: float = DEFAULT_JOB_HEARTBEAT_TIMEOUT
 
 
 def normalize_url(url: str) -> str:
@@ -134,4 +138,5 @@ def load_settings(data_dir: str | Path | None = None, database_url: str | None =
             env("SUBSIDY_SIGNIN_ADDRESS_LIMIT") or "20/900", "SUBSIDY_SIGNIN_ADDRESS_LIMIT"
         ),
         trusted_proxies=parse_networks(env("SUBSIDY_TRUSTED_PROXIES") or ""),
+        job_heartbeat_timeout=_number("SUBSIDY_JOB_HEARTBEAT_TIMEOUT", DEFAULT_JOB_HEARTBEAT_TIMEOUT),
     )

@@ -5,11 +5,13 @@ A POST without a live session (other than the sign-in form) is sent to the sign-
 body is read, and so is refused any POST a browser marks as cross-site (`Sec-Fetch-Site`); the body is then
 counted as it arrives and the request aborted with 413 the moment it passes the limit, so an anonymous or
 oversized upload is never spooled to disk by the multipart parser. The sign-in form's body is limited to
-64 KB.
+64 KB. A call of the API (`/api/v1/`) is answered 401 (JSON) before its body is read unless it carries a live
+bearer token; it is not a browser's, so the cookie and `Sec-Fetch-Site` rules do not apply to it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 
@@ -30,6 +32,8 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 STATIC = "/static/"
+API = "/api/v1/"
+OPENAPI = "/api/v1/openapi.json"
 OPEN_POSTS = frozenset({"/login"})
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS_BODY = 64 * 1024
@@ -115,6 +119,51 @@ class Gate:
         with self.sessions() as db:
             return find_session(db, token, self.settings)
 
+    def _api_user(self, token: str) -> int | None:
+        from subsidy_engine.web.tokens import token_user
+
+        with self.sessions() as db:
+            user = token_user(db, token)
+            return user.id if user is not None else None
+
+    def _log_refused(self, scope: Scope) -> None:
+        from subsidy_engine.web import accesslog
+
+        client = scope.get("client")
+        accesslog.record(
+            self.sessions.kw["bind"],
+            user=None,
+            address=client[0] if client else "?",
+            action="api",
+            target=f"{scope['method']} {scope['path']}"[:255],
+            result="401",
+        )
+
+    async def _api_gate(self, scope: Scope, send: Send, login: Login | None) -> bool:
+        """An API call needs a live bearer token (the OpenAPI document: a token or a signed-in browser)."""
+        from subsidy_engine.web.tokens import bearer
+
+        token = bearer(_header(scope, b"authorization"))
+        user_id = await anyio.to_thread.run_sync(self._api_user, token) if token else None
+        if user_id is not None:
+            scope["subsidy.api_user"] = user_id
+            return True
+        if login is not None and scope["path"] == OPENAPI and scope["method"] in SAFE:
+            return True
+        await anyio.to_thread.run_sync(self._log_refused, scope)
+        body = json.dumps(
+            {"error": {"code": "unauthorized", "message": "缺少或无效的接口令牌(Authorization: Bearer …)"}},
+            ensure_ascii=False,
+        ).encode("utf-8")
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"www-authenticate", b"Bearer"),
+        ]
+        await send({"type": "http.response.start", "status": 401, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return False
+
     async def _respond(self, send: Send, status: int, message: str = "", location: str = "") -> None:
         body = self.error_page(status, message).encode("utf-8") if message else b""
         headers = [
@@ -134,7 +183,10 @@ class Gate:
         login = await anyio.to_thread.run_sync(self._find, token) if token else None
         scope["subsidy.login"] = login
         limit = self.limit
-        if scope["method"] not in SAFE:
+        if scope["path"].startswith(API):  # other systems: a bearer token, no cookie, no browser checks
+            if not await self._api_gate(scope, send, login):
+                return
+        elif scope["method"] not in SAFE:
             if (_header(scope, b"sec-fetch-site") or "same-origin") not in ("same-origin", "none"):
                 await self._respond(send, 403, "跨站提交已被拒绝:请在本系统的页面上操作")
                 return

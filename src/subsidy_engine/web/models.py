@@ -1,4 +1,5 @@
-"""The store's tables: towns, users, sessions, failed sign-ins, uploads, runs, files, the auditors' checks.
+"""The store's tables: towns, users, sessions, failed sign-ins, uploads, runs, files, the auditors' checks,
+the job queue, the access log and the API tokens.
 
 Files live in the data folder under generated ids; a row holds the path relative to the data folder and its
 sha256. A run row is written once, after its files are complete (status `done`), or with its error and no
@@ -123,3 +124,58 @@ class StoredFile(Base):
     path: Mapped[str] = mapped_column(String(255))  # relative to the data folder
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
+
+
+class Job(Base):
+    """A queued piece of work (today: a run of a period over an upload), claimed by one worker at a time.
+
+    The id of a run job is the id of the run it makes. Status: queued → running → done | failed | cancelled.
+    A running job's worker writes `heartbeat_at`; a job whose worker stopped beating is failed by the reaper."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # run
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id"), index=True)
+    town: Mapped[str | None] = mapped_column(ForeignKey("towns.name"), nullable=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    stages: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)  # [[name, start iso, end iso|None]]
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AccessEntry(Base):
+    """One line of the append-only access log; `hash` = sha256(previous hash + this entry's canonical content)."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(String(40), index=True)  # ISO 8601 UTC text: hashed as stored
+    user_id: Mapped[int | None] = mapped_column(
+        Integer, nullable=True
+    )  # no foreign key: the log outlives rows
+    user_name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(255))
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON, ID-shaped text masked
+    result: Mapped[str] = mapped_column(String(32))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """A bearer token of the API: the row holds only its sha256; revoked tokens stay (revoked_at set)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -18,12 +18,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # several processes share the file (web processes, workers): wait for the write lock up to 30 s, and
+        # write-ahead logging so that pages are read while a worker writes
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _fk_on(dbapi_conn: Any, _record: Any) -> None:  # SQLite checks foreign keys only when asked
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
         return engine

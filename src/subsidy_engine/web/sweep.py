@@ -1,7 +1,8 @@
 """The data folder at start-up: what no database row owns is removed, and everything is the owner's only.
 
 A crash or a kill in the middle of an upload, a run or an auditor's check can leave a folder behind
-(`runs/.<id>.*.tmp/` while a run is written, `runs/<id>/` or `uploads/<id>/` whose row was never committed):
+(`runs/.<id>.*.tmp/` while a run is written, `runs/<id>/` or `uploads/<id>/` whose row was never committed; a queued or running job's run folder is its
+worker's, and the reaper removes it if the worker died):
 each may hold a full bank list or a roster. Before the server takes requests, every entry of `uploads/`,
 `runs/` and `checks/` whose name is not the id of an upload, run or check row is removed. Then the data folder,
 every folder in it (0700) and every file in it (0600), the SQLite database included, are made readable by
@@ -18,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subsidy_engine.web.models import Check, Run, Upload
+from subsidy_engine.web.models import Check, Job, Run, Upload
 
 AREAS = {"uploads": Upload.id, "runs": Run.id, "checks": Check.id}
 
@@ -31,6 +32,11 @@ def sweep_orphans(db: Session, data_dir: Path) -> list[Path]:
         if not folder.is_dir():
             continue
         owned = set(db.scalars(select(column)))
+        if area == "runs":  # a queued or running job's folder (and its temporary one) belongs to its worker
+            active = set(db.scalars(select(Job.id).where(Job.status.in_(("queued", "running")))))
+            owned |= active | {
+                e.name for e in folder.iterdir() if e.name.split(".")[1:2] and e.name.split(".")[1] in active
+            }
         for entry in folder.iterdir():
             if entry.name in owned and entry.is_dir() and not entry.is_symlink():
                 continue

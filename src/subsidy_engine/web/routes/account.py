@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from subsidy_engine.web import accesslog
 from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import (
     FORM_COOKIE,
@@ -18,6 +19,7 @@ from subsidy_engine.web.auth import (
     verify_password,
 )
 from subsidy_engine.web.deps import DB, CurrentUser
+from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.sessions import COOKIE, end_session, end_user_sessions, open_session
 from subsidy_engine.web.signin import authenticate, client_address
 
@@ -54,11 +56,27 @@ def login(
     address = client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
     name = name.strip()
     if not limiter.allowed(db, address, name):
+        accesslog.record(
+            request.app.state.engine,
+            user=None,
+            user_name=name,
+            address=address,
+            action="signin_limited",
+            result="429",
+        )
         return render(request, "login.html", {"error": "登录失败次数过多,请稍后再试"}, 429)
     user = authenticate(db, name, password)
     if user is None:
         limiter.failed(db, address, name)
         db.commit()
+        accesslog.record(
+            request.app.state.engine,
+            user=None,
+            user_name=name,
+            address=address,
+            action="signin_failed",
+            result="401",
+        )
         return render(request, "login.html", {"error": "用户名或密码错误", "name": name}, 401)
     limiter.succeeded(db, address, name)
     old = login_of(request)
@@ -66,6 +84,7 @@ def login(
         end_session(db, old.id)
     token = open_session(db, user)
     db.commit()
+    accesslog.record(request.app.state.engine, user=user, address=address, action="signin")
     return _with_session(request, token, "/")
 
 
@@ -107,6 +126,7 @@ def change_password(
     end_user_sessions(db, user.id)
     token = open_session(db, user)
     db.commit()
+    log_event(request, user, "password", f"user:{user.id}")
     return _with_session(request, token, "/account?changed=1")
 
 

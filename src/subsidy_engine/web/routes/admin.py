@@ -12,6 +12,7 @@ from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import UserError, check_csrf, create_user, require
 from subsidy_engine.web.deps import DB, CurrentUser
 from subsidy_engine.web.models import ROLES, Town, User
+from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.sessions import end_user_sessions
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(check_csrf)])
@@ -43,11 +44,17 @@ def add_user(
 ) -> Response:
     require(user, "admin")
     try:
-        create_user(db, name, password, role, town)
+        made = create_user(db, name, password, role, town)
     except UserError as exc:
         db.rollback()
+        log_event(
+            request, user, "user_add", f"user:{name.strip()[:64]}", detail={"role": role}, result="refused"
+        )
         return _page(request, db, str(exc), 400)
     db.commit()
+    log_event(
+        request, user, "user_add", f"user:{made.id} {made.name}", detail={"role": role, "town": made.town}
+    )
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -63,4 +70,7 @@ def toggle(request: Request, db: DB, user: CurrentUser, user_id: int) -> Respons
     if not target.active:  # a deactivated user is signed out everywhere at once
         end_user_sessions(db, target.id)
     db.commit()
+    log_event(
+        request, user, "user_active", f"user:{target.id} {target.name}", detail={"active": target.active}
+    )
     return RedirectResponse("/admin/users", status_code=303)

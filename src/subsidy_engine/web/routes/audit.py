@@ -15,6 +15,7 @@ from subsidy_engine.web.auth import check_csrf, require
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_check, visible_run
 from subsidy_engine.web.models import StoredFile, Upload
 from subsidy_engine.web.routes.runs import send_file
+from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.services.runs import CHECK_FILES, diff_check, rerun_check
 from subsidy_engine.web.services.uploads import receive
 from subsidy_engine.web.store import new_id
@@ -31,7 +32,15 @@ def rerun(request: Request, db: DB, user: CurrentUser, run_id: str) -> Response:
     try:
         check = rerun_check(data_dir(request), db, run, user)
     except SubsidyError as exc:
+        log_event(request, user, "rerun", f"run:{run.id}", result="refused")
         raise HTTPException(400, str(exc)) from None
+    log_event(
+        request,
+        user,
+        "rerun",
+        f"run:{run.id} check:{check.id}",
+        result="identical" if check.ok else "differs",
+    )
     return RedirectResponse(f"/checks/{check.id}", status_code=303)
 
 
@@ -50,7 +59,11 @@ def diff(
         received = receive(paid.file, folder, settings.max_upload_bytes, allow_parquet=False)
         shown = Path(paid.filename or "").name[:200] or "实发名单"
         check = diff_check(settings, db, run, upload, received.path, shown, user)
+        log_event(
+            request, user, "diff", f"run:{run.id} check:{check.id}", result="agree" if check.ok else "differs"
+        )
     except SubsidyError as exc:
+        log_event(request, user, "diff", f"run:{run.id}", result="refused")
         raise HTTPException(getattr(exc, "status", 400), str(exc)) from None
     return RedirectResponse(f"/checks/{check.id}", status_code=303)
 

@@ -14,7 +14,8 @@ from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf, require, town_clause
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_upload
 from subsidy_engine.web.masking import masked_rejects, scrub_paths
-from subsidy_engine.web.models import Run, Upload, User
+from subsidy_engine.web.models import Job, Run, Upload, User
+from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.services.uploads import UploadRefused, check_roster, receive, upload_folder
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
@@ -49,9 +50,11 @@ def upload(request: Request, db: DB, user: CurrentUser, roster: Annotated[Upload
         row = check_roster(settings, received, user, roster.filename or "")
     except SubsidyError as exc:
         status = exc.status if isinstance(exc, UploadRefused) else 400
+        log_event(request, user, "upload", "", result=str(status))
         return _uploads_page(request, db, user, error=scrub_paths(str(exc)), status=status)
     db.add(row)
     db.commit()
+    log_event(request, user, "upload", f"upload:{row.id}", detail={"rows": row.rows_read})
     return RedirectResponse(f"/uploads/{row.id}", status_code=303)
 
 
@@ -61,6 +64,12 @@ def upload_page(request: Request, db: DB, user: CurrentUser, upload_id: str) -> 
     path = data_dir(request) / up.path
     rejects = pd.read_csv(path.parent / "rejects.csv", dtype=str, keep_default_na=False, nrows=SHOWN_REJECTS)
     runs = db.scalars(select(Run).where(Run.upload_id == up.id).order_by(Run.created_at.desc())).all()
+    recorded = {r.id for r in runs}
+    waiting = [
+        j
+        for j in db.scalars(select(Job).where(Job.upload_id == up.id).order_by(Job.created_at.desc()))
+        if j.id not in recorded
+    ]
     return render(
         request,
         "upload.html",
@@ -69,19 +78,40 @@ def upload_page(request: Request, db: DB, user: CurrentUser, upload_id: str) -> 
             "rejects": masked_rejects(rejects).to_dict("records"),
             "shown": SHOWN_REJECTS,
             "runs": runs,
+            "jobs": waiting,
         },
     )
 
 
 @router.post("/uploads/{upload_id}/runs")
 def run_period(
-    request: Request, db: DB, user: CurrentUser, upload_id: str, period: Annotated[str, Form()]
+    request: Request,
+    db: DB,
+    user: CurrentUser,
+    upload_id: str,
+    period: Annotated[str, Form()],
+    force: Annotated[str, Form()] = "",
 ) -> Response:
-    from subsidy_engine.web.services.runs import execute_run
+    """Queue the run (a worker computes it); the run page shows its stages until it ends."""
+    from subsidy_engine.web import jobs
 
     up = visible_upload(db, user, upload_id)
     require(user, "caseworker")
     if not period.strip():
         raise HTTPException(400, "请填写期间:年份如 2023,或月份如 2023-09")
-    run = execute_run(data_dir(request), db, up, period, user)
-    return RedirectResponse(f"/runs/{run.id}", status_code=303)
+    try:
+        job = jobs.enqueue(db, up, period, user, force=bool(force))
+    except jobs.DuplicateRun as exc:
+        log_event(
+            request, user, "run", f"upload:{up.id}", detail={"period": exc.job.period}, result="duplicate"
+        )
+        raise HTTPException(409, str(exc)) from None
+    log_event(
+        request,
+        user,
+        "run",
+        f"upload:{up.id} run:{job.id}",
+        detail={"period": job.period, "force": bool(force)},
+    )
+    request.app.state.queue.notify()
+    return RedirectResponse(f"/runs/{job.id}", status_code=303)

@@ -15,12 +15,15 @@ from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf, town_clause
 from subsidy_engine.web.charts import bar_chart
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_run
+from subsidy_engine.web.jobs import job_view
 from subsidy_engine.web.masking import mask_text, scrub_paths
-from subsidy_engine.web.models import Check, Run, StoredFile, Upload
+from subsidy_engine.web.models import Check, Job, Run, StoredFile, Upload
+from subsidy_engine.web.routes.service import log_event, visible_job
 from subsidy_engine.web.services.runs import RUN_FILES
 from subsidy_engine.web.store import sha256_file
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
+FULL_ID_FILES = ("payments.csv", "payments.xlsx")
 
 
 @router.get("/runs")
@@ -34,6 +37,11 @@ def runs(request: Request, db: DB, user: CurrentUser, town: str = "") -> Respons
 
 @router.get("/runs/{run_id}")
 def run_page(request: Request, db: DB, user: CurrentUser, run_id: str) -> Response:
+    if db.get(Run, run_id) is None and db.get(Job, run_id) is not None:  # queued, running, or it never ended
+        job = visible_job(db, user, run_id)
+        view = job_view(job)
+        upload = db.get(Upload, job.upload_id)
+        return render(request, "job.html", {"job": job, "view": view, "upload": upload})
     run = visible_run(db, user, run_id)
     upload = db.get(Upload, run.upload_id)
     charts = {}
@@ -74,7 +82,10 @@ def download(request: Request, db: DB, user: CurrentUser, run_id: str, kind: str
     stored = db.scalar(select(StoredFile).where(StoredFile.run_id == run.id, StoredFile.kind == kind))
     _, rel, media = RUN_FILES[kind]
     name = f"{run.period}-{run.id[:8]}-{rel.replace('/', '-')}"
-    return send_file(data_dir(request), stored, media, name)
+    response = send_file(data_dir(request), stored, media, name)
+    if kind in FULL_ID_FILES:  # the bank list holds whole 证件号码: who took it is recorded
+        log_event(request, user, "download", f"run:{run.id} {kind}")
+    return response
 
 
 @router.post("/runs/{run_id}/explain")
@@ -106,6 +117,13 @@ def explain(
         raise HTTPException(404)
     if sum(map(bool, (person, household, name))) != 1:
         raise HTTPException(400, "请填写证件号码、户编号或姓名(三选一)")
+    log_event(
+        request,
+        user,
+        "explain",
+        f"run:{run.id}",
+        detail={"person": person, "household": household, "name": name},
+    )
     roster = data_dir(request) / upload.path
     try:
         persons = validate(read_roster(roster)).persons

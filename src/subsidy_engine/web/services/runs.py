@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from subsidy_engine.engines.vectorized import Progress
 from subsidy_engine.errors import SubsidyError
 from subsidy_engine.run.output import write_csv
 from subsidy_engine.web.config import Settings
@@ -88,17 +89,29 @@ def _record(data_dir: Path, run_dir: Path, kinds: dict[str, str], **owner: str) 
     return out
 
 
-def execute_run(data_dir: Path, db: Session, upload: Upload, period: str, user: User) -> Run:
+def execute_run(
+    data_dir: Path,
+    db: Session,
+    upload: Upload,
+    period: str,
+    user: User,
+    *,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+) -> Run:
+    """Run `period` over the upload (in a worker: `run_id` is the job's, `progress` reports the stages)."""
     from subsidy_engine.audit.publish import publish
     from subsidy_engine.roster.validate import REJECT_COLUMNS
     from subsidy_engine.run.output import write_run
     from subsidy_engine.run.pipeline import evaluate_file
 
-    run_id = new_id()
+    run_id = run_id or new_id()
     out = data_dir / "runs" / run_id
     base = {"id": run_id, "upload_id": upload.id, "town": upload.town, "user_id": user.id}
     try:
-        result = evaluate_file(data_dir / upload.path, period)
+        result = evaluate_file(data_dir / upload.path, period, progress=progress)
+        if progress:
+            progress("write", 0, 1)
         write_run(result, out, ("csv", "xlsx"))
         publish(out)
         (out / "masked").mkdir()
