@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from subsidy_engine.web import labels
 from subsidy_engine.web.auth import NotSignedIn, csrf_token, set_form_cookie
 from subsidy_engine.web.config import Settings, load_settings
 from subsidy_engine.web.gate import SECURITY_HEADERS, Gate, SecurityHeaders
@@ -29,6 +30,7 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["ROLE_TEXT"] = ROLE_TEXT
 templates.env.filters["mask"] = mask_text
+labels.install(templates.env)  # 6,393,238.00, program and reason titles (labels.py)
 templates.env.finalize = finalize  # every {{ … }} on every page: ID-shaped text masked (masking.py)
 log = logging.getLogger(__name__)
 # what every response gets (gate.py adds it); a route that needs another policy builds it from this one
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     from subsidy_engine.web.routes import account as routes_account
     from subsidy_engine.web.routes import admin as routes_admin
     from subsidy_engine.web.routes import audit as routes_audit
+    from subsidy_engine.web.routes import downloads as routes_downloads
     from subsidy_engine.web.routes import pages as routes_pages
     from subsidy_engine.web.routes import rules as routes_rules
     from subsidy_engine.web.routes import runs as routes_runs
@@ -94,7 +97,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     dummy_hash()  # made now, so the first unknown name costs what every other sign-in costs
     app.add_middleware(Gate, settings=settings, sessions=app.state.sessions, error_page=error_page)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (routes_pages, routes_runs, routes_audit, routes_admin, routes_rules, routes_account):
+    for module in (
+        routes_pages,
+        routes_runs,
+        routes_downloads,
+        routes_audit,
+        routes_admin,
+        routes_rules,
+        routes_account,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

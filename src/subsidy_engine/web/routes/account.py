@@ -39,6 +39,19 @@ def _with_session(request: Request, token: str, target: str) -> Response:
     return resp
 
 
+def _refusal(db: DB, name: str, password: str) -> str:
+    """Why a sign-in failed, in words: a deactivated account says so, but only to whoever knows its password
+    (an unknown name and a wrong password read the same)."""
+    from sqlalchemy import select
+
+    from subsidy_engine.web.models import User
+
+    user = db.scalar(select(User).where(User.name == name))
+    if user is not None and not user.active and verify_password(user.password_hash, password):
+        return "该账号已停用,请联系管理员"
+    return "用户名或密码错误"
+
+
 @router.get("/login")
 def login_page(request: Request) -> Response:
     return render(request, "login.html", {})
@@ -59,7 +72,7 @@ def login(
     if user is None:
         limiter.failed(db, address, name)
         db.commit()
-        return render(request, "login.html", {"error": "用户名或密码错误", "name": name}, 401)
+        return render(request, "login.html", {"error": _refusal(db, name, password), "name": name}, 401)
     limiter.succeeded(db, address, name)
     old = login_of(request)
     if old is not None:  # a new session on sign-in: no fixation
