@@ -26,7 +26,7 @@ test: $(STAMP)
 
 ## The browser test, saving the pages to docs/screenshots/
 screenshots: $(STAMP)
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 SUBSIDY_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web/test_web_browser.py
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 SUBSIDY_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web/test_web_pages_browser.py
 
 ## The bundled rulebook as a Chinese handbook, kept in docs/handbook/ (tests/test_handbook.py checks it is current)
 handbook: $(STAMP)

@@ -108,7 +108,13 @@ def test_an_admin_adds_a_caseworker_who_then_signs_in_bound_to_the_town(app: Any
     add_user(app, "admin", "admin")
     admin = browser("admin")
     r = admin.post("/admin/users", {"name": "new", "role": "caseworker", "town": "", "password": PASSWORD})
-    assert r.status_code == 400 and "必须指定所属乡镇" in r.text
+    assert r.status_code == 400 and "必须选择所属乡镇" in r.text and "--town" not in r.text
+    r = admin.post(
+        "/admin/users", {"name": "new", "role": "caseworker", "town": "双河镇", "password": PASSWORD}
+    )
+    assert r.status_code == 400 and "没有名为“双河镇”的乡镇" in r.text  # picked from the towns table
+    r = admin.post("/admin/towns", {"name": "双河镇", "publicity": "7 天", "hotline": "023-71234567"})
+    assert r.status_code == 200 and 'data-town="双河镇"' in r.text
     r = admin.post(
         "/admin/users", {"name": "new", "role": "caseworker", "town": "双河镇", "password": PASSWORD}
     )

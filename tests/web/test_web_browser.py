@@ -20,6 +20,7 @@ import pytest
 from conftest import PASSWORD, ROOT, SEED, add_user, need, town_roster
 from subsidy_engine.web.app import create_app
 from subsidy_engine.web.config import Settings
+from subsidy_engine.web.labels import yuan
 from subsidy_engine.web.worker import work
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -81,8 +82,7 @@ def test_a_caseworker_runs_the_seed_roster_in_a_browser(
     url, app = server
     add_user(app, "xinglong", "caseworker", "兴隆镇")
     add_user(app, "auditor", "auditor")
-    shots = _shots()
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = tmp_path  # the pages' screenshots for docs/ come from test_web_pages_browser.py
     with (cli_seed / "totals.csv").open(encoding="utf-8") as f:
         totals = list(csv.DictReader(f))
     with (cli_seed / "payments.csv").open(encoding="utf-8") as f:
@@ -101,13 +101,13 @@ def test_a_caseworker_runs_the_seed_roster_in_a_browser(
         page.set_input_files("input[name=roster]", town_roster(tmp_path, "兴隆镇", bad=True))
         page.get_by_role("button", name="上传并校验").click()
         expect(page.locator("#rejects tbody tr")).to_have_count(1)
-        expect(page.locator("#rejects")).to_contain_text("ID_CHECKSUM")
+        expect(page.locator("#rejects .reason")).to_have_attribute("title", "ID_CHECKSUM")
         page.screenshot(path=shots / "rejects.png", full_page=True)
 
         page.goto(f"{url}/uploads")
         page.set_input_files("input[name=roster]", SEED)
         page.get_by_role("button", name="上传并校验").click()
-        expect(page.locator("#rows-read")).to_have_text("26001", timeout=180_000)
+        expect(page.locator("#rows-read")).to_have_text("26,001", timeout=180_000)
         expect(page.locator("#no-rejects")).to_be_visible()
         page.get_by_label("期间").fill("2023")
         page.get_by_role("button", name="计算").click()
@@ -117,13 +117,14 @@ def test_a_caseworker_runs_the_seed_roster_in_a_browser(
         for t in totals:
             if t["规则"] == "" and t["乡镇"] == "":
                 row = page.locator(f'#totals-programs tr[data-program="{t["项目"]}"]')
-                expect(row.locator("td.amount")).to_have_text(t["金额"])
+                expect(row.locator("td.amount")).to_have_text(yuan(t["金额"]))
             elif t["项目"] == "" and t["行政村"]:
                 row = page.locator(f'#totals-villages tr[data-village="{t["行政村"]}"]')
-                expect(row.locator("td.amount")).to_have_text(t["金额"])
+                expect(row.locator("td.amount")).to_have_text(yuan(t["金额"]))
         grand = next(t for t in totals if t["项目"] == "" and t["乡镇"] == "")
-        expect(page.locator("#grand-total")).to_have_text(grand["金额"])
+        expect(page.locator("#grand-total")).to_have_text(f"{yuan(grand['金额'])} 元")
 
+        page.locator("#machine-files summary").click()
         with page.expect_download() as download:
             page.locator('a[data-kind="payments.csv"]').click()
         saved = tmp_path / "payments.csv"
@@ -154,7 +155,7 @@ def test_a_caseworker_runs_the_seed_roster_in_a_browser(
         page.set_input_files("input[name=paid]", paid)
         page.get_by_role("button", name="比对并核查").click()
         expect(page.locator("#verdict")).to_have_text("不一致", timeout=180_000)
-        expect(page.locator("#findings")).to_contain_text("UNPAID_ELIGIBLE")
+        expect(page.locator("#findings")).to_contain_text("应享未享")
         expect(page.locator("#report")).to_contain_text("应发未发 3 笔")
         page.screenshot(path=shots / "audit.png")
         chrome.close()

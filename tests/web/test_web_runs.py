@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from conftest import add_user, town_roster
 from subsidy_engine.cli.main import main
 from subsidy_engine.web.app import MaskIds
+from subsidy_engine.web.labels import yuan
 from subsidy_engine.web.models import Job, Run, StoredFile, Upload
 
 
@@ -34,10 +35,11 @@ def test_the_rejects_table_names_row_column_value_and_reason_with_ids_masked(
     b = _signed_in(app, browser)
     r = b.upload(town_roster(tmp_path, "兴隆镇", bad=True))
     assert r.status_code == 200
-    row = re.search(r'<tr><td class="num">4</td>.*?</tr>', r.text)
+    row = re.search(r'<tr class="cause">.*?<td class="num">4</td>.*?</tr>', r.text)
     assert row, r.text
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0))
-    assert cells[2] == "500119********0011" and cells[4] == "证件号码" and "ID_CHECKSUM" in cells[6]
+    assert cells[2] == "500119********0011" and cells[4] == "证件号码"
+    assert cells[3].startswith('<span class="reason" title="ID_CHECKSUM">证件号码校验位错误</span>')
     assert "500119194001010011" not in r.text
     assert 'id="rows-rejected">1<' in r.text
 
@@ -90,12 +92,12 @@ def test_a_run_writes_the_clis_bytes_and_the_publish_list_is_masked(
     tekun = next(t for t in totals if t["项目"] == "tekun" and t["规则"] == t["乡镇"] == "")
     village = next(t for t in totals if t["项目"] == "" and t["行政村"] == "金花村")
     assert re.search(
-        rf'<tr data-program="tekun">.*?<td class="num amount">{tekun["金额"]}</td>', r.text, re.S
+        rf'<tr data-program="tekun">.*?<td class="num amount">{yuan(tekun["金额"])}</td>', r.text, re.S
     )
     assert re.search(
-        rf'<tr data-village="金花村">.*?<td class="num amount">{village["金额"]}</td>', r.text, re.S
+        rf'<tr data-village="金花村">.*?<td class="num amount">{yuan(village["金额"])}</td>', r.text, re.S
     )
-    assert r.text.count("<svg") == 2
+    assert r.text.count('<figure class="chart"') == 2 and "特困人员基本生活费" in r.text
     payments = b.get(f"/runs/{run_id}/files/payments.csv")
     assert payments.status_code == 200 and payments.content == (cli_out / "payments.csv").read_bytes()
     assert b.get(f"/runs/{run_id}/files/totals.csv").content == (cli_out / "totals.csv").read_bytes()

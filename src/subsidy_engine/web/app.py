@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from subsidy_engine.web import labels
 from subsidy_engine.web.api import create_api
 from subsidy_engine.web.auth import NotSignedIn, csrf_token, set_form_cookie
 from subsidy_engine.web.config import Settings, load_settings
@@ -31,6 +32,7 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["ROLE_TEXT"] = ROLE_TEXT
 templates.env.filters["mask"] = mask_text
+labels.install(templates.env)  # 6,393,238.00, program and reason titles (labels.py)
 templates.env.finalize = finalize  # every {{ … }} on every page: ID-shaped text masked (masking.py)
 log = logging.getLogger(__name__)
 # what every response gets (gate.py adds it); a route that needs another policy builds it from this one
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     from subsidy_engine.web.routes import account as routes_account
     from subsidy_engine.web.routes import admin as routes_admin
     from subsidy_engine.web.routes import audit as routes_audit
+    from subsidy_engine.web.routes import downloads as routes_downloads
     from subsidy_engine.web.routes import pages as routes_pages
     from subsidy_engine.web.routes import rules as routes_rules
     from subsidy_engine.web.routes import runs as routes_runs
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         routes_pages,
         routes_service,
         routes_runs,
+        routes_downloads,
         routes_audit,
         routes_admin,
         routes_rules,

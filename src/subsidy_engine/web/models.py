@@ -27,8 +27,12 @@ class Base(DeclarativeBase):
 
 
 class Town(Base):
+    """A 乡镇 users are bound to, with what its 公示 prints: the 公示期 and the 监督电话 (free text)."""
+
     __tablename__ = "towns"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    publicity: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    hotline: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class User(Base):

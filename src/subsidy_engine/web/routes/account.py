@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from subsidy_engine.web import accesslog
 from subsidy_engine.web.app import render
@@ -19,6 +20,7 @@ from subsidy_engine.web.auth import (
     verify_password,
 )
 from subsidy_engine.web.deps import DB, CurrentUser
+from subsidy_engine.web.models import User
 from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.sessions import COOKIE, end_session, end_user_sessions, open_session
 from subsidy_engine.web.signin import authenticate, client_address
@@ -39,6 +41,15 @@ def _with_session(request: Request, token: str, target: str) -> Response:
     )
     resp.delete_cookie(FORM_COOKIE)
     return resp
+
+
+def _refusal(db: DB, name: str, password: str) -> str:
+    """Why a sign-in failed, in words: a deactivated account says so, but only to whoever knows its password
+    (an unknown name and a wrong password read the same)."""
+    user = db.scalar(select(User).where(User.name == name))
+    if user is not None and not user.active and verify_password(user.password_hash, password):
+        return "该账号已停用,请联系管理员"
+    return "用户名或密码错误"
 
 
 @router.get("/login")
@@ -77,7 +88,7 @@ def login(
             action="signin_failed",
             result="401",
         )
-        return render(request, "login.html", {"error": "用户名或密码错误", "name": name}, 401)
+        return render(request, "login.html", {"error": _refusal(db, name, password), "name": name}, 401)
     limiter.succeeded(db, address, name)
     old = login_of(request)
     if old is not None:  # a new session on sign-in: no fixation

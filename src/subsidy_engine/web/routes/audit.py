@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from subsidy_engine.errors import SubsidyError
+from subsidy_engine.web import labels
 from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf, require
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_check, visible_run
@@ -72,8 +73,34 @@ def diff(
 def check_page(request: Request, db: DB, user: CurrentUser, check_id: str) -> Response:
     check = visible_check(db, user, check_id)
     files = db.scalars(select(StoredFile).where(StoredFile.check_id == check.id)).all()
+    order = list(CHECK_FILES)
+    files = sorted(files, key=lambda f: order.index(f.kind) if f.kind in order else len(order))
     downloads = [(f.kind, CHECK_FILES[f.kind][0]) for f in files if f.kind in CHECK_FILES]
-    return render(request, "check.html", {"check": check, "downloads": downloads})
+    summary = check.summary or {}
+    titles = labels.program_titles()
+    by_program = [
+        {**r, "code": r["项目"], "title": titles.get(r["项目"], r["项目"]), "total": r["项目"] == "合计"}
+        for r in summary.get("by_program", [])
+        if "项目" in r
+    ]
+    sample = summary.get("sample") or []
+    columns = [c for c in (sample[0].keys() if sample else []) if c != "代码"]
+    # the verdict lines of the report; the tables below replace its text tables
+    headline = [labels.readable(line) for line in check.report.splitlines()[:2] if line.strip()]
+    sample = [{k: labels.readable(v) if k == "证据" else v for k, v in r.items()} for r in sample]
+    return render(
+        request,
+        "check.html",
+        {
+            "check": check,
+            "downloads": downloads,
+            "by_program": by_program,
+            "headline": headline,
+            "sample": sample,
+            "sample_columns": columns,
+            "money_columns": {"涉及金额"},
+        },
+    )
 
 
 @router.get("/checks/{check_id}/files/{kind}")
@@ -82,4 +109,7 @@ def check_file(request: Request, db: DB, user: CurrentUser, check_id: str, kind:
     if kind not in CHECK_FILES:
         raise HTTPException(404)
     stored = db.scalar(select(StoredFile).where(StoredFile.check_id == check.id, StoredFile.kind == kind))
-    return send_file(data_dir(request), stored, CHECK_FILES[kind][1], f"{check.id[:8]}-{kind}")
+    run = visible_run(db, user, check.run_id)
+    label = CHECK_FILES[kind][0].split("(")[0]
+    name = f"{run.town or '多个乡镇'}-{run.period}-{label}{Path(kind).suffix}"
+    return send_file(data_dir(request), stored, CHECK_FILES[kind][1], name)

@@ -58,8 +58,26 @@ def upload(request: Request, db: DB, user: CurrentUser, roster: Annotated[Upload
     return RedirectResponse(f"/uploads/{row.id}", status_code=303)
 
 
+def reject_groups(rejects: list[dict[str, str]]) -> list[dict[str, object]]:
+    """Problems by household, in roster order: the rows at fault first, then the household's other rows that
+    were left out only because of them (HOUSEHOLD_REJECTED), folded under their household."""
+    groups: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for r in rejects:
+        key = r.get("户编号", "") or f"第 {r.get('行号', '')} 行"
+        g = groups.setdefault(key, {"causes": [], "knock_on": []})
+        g["knock_on" if r.get("原因代码") == "HOUSEHOLD_REJECTED" else "causes"].append(r)
+    out: list[dict[str, object]] = []
+    for key, g in groups.items():
+        causes = g["causes"] or g["knock_on"][:1]
+        knock_on = g["knock_on"] if g["causes"] else g["knock_on"][1:]
+        out.append({"household": key, "causes": causes, "knock_on": knock_on})
+    return out
+
+
 @router.get("/uploads/{upload_id}")
 def upload_page(request: Request, db: DB, user: CurrentUser, upload_id: str) -> Response:
+    from subsidy_engine.web.labels import covered_periods
+
     up = visible_upload(db, user, upload_id)
     path = data_dir(request) / up.path
     rejects = pd.read_csv(path.parent / "rejects.csv", dtype=str, keep_default_na=False, nrows=SHOWN_REJECTS)
@@ -70,15 +88,18 @@ def upload_page(request: Request, db: DB, user: CurrentUser, upload_id: str) -> 
         for j in db.scalars(select(Job).where(Job.upload_id == up.id).order_by(Job.created_at.desc()))
         if j.id not in recorded
     ]
+    first, last, periods = covered_periods()
     return render(
         request,
         "upload.html",
         {
             "upload": up,
-            "rejects": masked_rejects(rejects).to_dict("records"),
+            "groups": reject_groups(masked_rejects(rejects).to_dict("records")),
             "shown": SHOWN_REJECTS,
             "runs": runs,
             "jobs": waiting,
+            "periods": periods,
+            "coverage": (first, last),
         },
     )
 

@@ -11,13 +11,14 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from subsidy_engine.errors import SubsidyError
+from subsidy_engine.web import labels
 from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf, town_clause
 from subsidy_engine.web.charts import bar_chart
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_run
 from subsidy_engine.web.jobs import job_view
 from subsidy_engine.web.masking import mask_text, scrub_paths
-from subsidy_engine.web.models import Check, Job, Run, StoredFile, Upload
+from subsidy_engine.web.models import Check, Job, Run, StoredFile, Upload, User
 from subsidy_engine.web.routes.service import log_event, visible_job
 from subsidy_engine.web.services.runs import RUN_FILES
 from subsidy_engine.web.store import sha256_file
@@ -26,13 +27,36 @@ router = APIRouter(dependencies=[Depends(check_csrf)])
 FULL_ID_FILES = ("payments.csv", "payments.xlsx")
 
 
+def current_runs(runs: list[Run]) -> set[str]:
+    """The run in force per (乡镇, 期间): the newest that finished; the others stay for the record."""
+    seen: dict[tuple[str, str], str] = {}
+    for r in sorted(runs, key=lambda r: r.created_at, reverse=True):
+        if r.status == "done":
+            seen.setdefault((r.town or "", r.period), r.id)
+    return set(seen.values())
+
+
 @router.get("/runs")
 def runs(request: Request, db: DB, user: CurrentUser, town: str = "") -> Response:
     visible = db.scalars(select(Run).where(town_clause(user, Run.town)).order_by(Run.created_at.desc())).all()
     towns = sorted({r.town or "" for r in visible})
+    current = current_runs(list(visible))
     if town:
         visible = [r for r in visible if (r.town or "") == town]
-    return render(request, "runs.html", {"runs": visible, "towns": towns, "town": town})
+    names = dict(db.execute(select(User.id, User.name)).all())
+    rosters = dict(
+        db.execute(select(Upload.id, Upload.original_name).where(town_clause(user, Upload.town))).all()
+    )
+    rows = [
+        {
+            "run": r,
+            "current": r.id in current,
+            "operator": names.get(r.user_id, ""),
+            "roster": rosters.get(r.upload_id, ""),
+        }
+        for r in visible
+    ]
+    return render(request, "runs.html", {"rows": rows, "towns": towns, "town": town})
 
 
 @router.get("/runs/{run_id}")
@@ -45,21 +69,54 @@ def run_page(request: Request, db: DB, user: CurrentUser, run_id: str) -> Respon
     run = visible_run(db, user, run_id)
     upload = db.get(Upload, run.upload_id)
     charts = {}
+    programs, villages = [], []
     if run.totals:
+        titles = labels.program_titles()
+        programs = [{**p, "项目名称": titles.get(p["项目"], p["项目名称"])} for p in run.totals["programs"]]
+        villages = run.totals["villages"]
         charts["programs"] = bar_chart(
-            [(p["项目名称"], p["金额"]) for p in run.totals["programs"]], "各项目金额(元)"
+            [(p["项目名称"], p["金额"]) for p in programs], "各项目金额(元,从高到低)", "chart-programs"
         )
         charts["villages"] = bar_chart(
-            [(v["行政村"], v["金额"]) for v in run.totals["villages"]], "各行政村金额(元)"
+            [(v["行政村"], v["金额"]) for v in villages], "各行政村金额(元,从高到低)", "chart-villages"
         )
-    files = db.scalars(select(StoredFile).where(StoredFile.run_id == run.id)).all()
-    kinds = {f.kind for f in files}
-    downloads = [(k, label) for k, (label, _, _) in RUN_FILES.items() if k in kinds]
     checks = db.scalars(select(Check).where(Check.run_id == run.id).order_by(Check.created_at.desc())).all()
+    same = db.scalars(select(Run).where(Run.town == run.town, Run.period == run.period)).all()
+    operator = db.get(User, run.user_id)
+    kinds = set(db.scalars(select(StoredFile.kind).where(StoredFile.run_id == run.id)))
+    assumed = (run.manifest or {}).get("assumed_parameters") or []
+    stem, base = f"/runs/{run.id}/download", f"/runs/{run.id}/files"
     return render(
         request,
         "run.html",
-        {"run": run, "upload": upload, "charts": charts, "downloads": downloads, "checks": checks},
+        {
+            "run": run,
+            "upload": upload,
+            "operator": operator.name if operator else "",
+            "current": run.id in current_runs(list(same)),
+            "left_out": upload.households_rejected if upload else 0,
+            "programs": programs,
+            "villages": villages,
+            "charts": charts,
+            "assumed": [{"code": a, "text": labels.param_note(a)} for a in assumed],
+            "downloads": [
+                {"href": f"{stem}/payments.xlsx", "kind": "payments.xlsx", "label": "发放名单(Excel)"},
+                {
+                    "href": f"{stem}/payments-excel.csv",
+                    "kind": "payments-excel.csv",
+                    "label": "发放名单(CSV,Excel 可直接打开)",
+                },
+                {"href": f"/runs/{run.id}/publicity", "kind": "publicity", "label": "公示(按村打印)"},
+                {"href": f"{stem}/publicity.xlsx", "kind": "publicity.xlsx", "label": "公示名单(Excel)"},
+                {"href": f"{stem}/totals.csv", "kind": "totals-excel.csv", "label": "汇总(CSV)"},
+            ],
+            "machine": [
+                {"href": f"{base}/{k}", "kind": k, "label": label}
+                for k, (label, _, _) in RUN_FILES.items()
+                if k in kinds and k != "payments.xlsx"
+            ],
+            "checks": checks,
+        },
     )
 
 
@@ -81,7 +138,7 @@ def download(request: Request, db: DB, user: CurrentUser, run_id: str, kind: str
         raise HTTPException(404)
     stored = db.scalar(select(StoredFile).where(StoredFile.run_id == run.id, StoredFile.kind == kind))
     _, rel, media = RUN_FILES[kind]
-    name = f"{run.period}-{run.id[:8]}-{rel.replace('/', '-')}"
+    name = f"{run.town or '多个乡镇'}-{run.period}-{rel.replace('/', '-')}"
     response = send_file(data_dir(request), stored, media, name)
     if kind in FULL_ID_FILES:  # the bank list holds whole 证件号码: who took it is recorded
         log_event(request, user, "download", f"run:{run.id} {kind}")

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from subsidy_engine.engines.vectorized import Progress
-from subsidy_engine.errors import SubsidyError
+from subsidy_engine.errors import PeriodNotCoveredError, SubsidyError
 from subsidy_engine.run.output import write_csv
 from subsidy_engine.web.config import Settings
 from subsidy_engine.web.masking import mask_text, masked, masked_rejects, scrub_paths
@@ -30,9 +30,9 @@ from subsidy_engine.web.sweep import make_private
 
 # download kind -> (label, path inside the run folder, media type)
 RUN_FILES: dict[str, tuple[str, str, str]] = {
-    "payments.csv": ("发放名单(银行用,CSV)", "payments.csv", "text/csv; charset=utf-8"),
+    "payments.csv": ("发放名单(系统格式 CSV,UTF-8 无 BOM)", "payments.csv", "text/csv; charset=utf-8"),
     "payments.xlsx": (
-        "发放名单(银行用,Excel)",
+        "发放名单(Excel)",
         "payments.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
@@ -42,15 +42,15 @@ RUN_FILES: dict[str, tuple[str, str, str]] = {
         "publish/payments.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
-    "totals.csv": ("汇总", "totals.csv", "text/csv; charset=utf-8"),
+    "totals.csv": ("汇总(系统格式 CSV)", "totals.csv", "text/csv; charset=utf-8"),
     "rejects.csv": ("拒绝行(证件号码打码)", "masked/rejects.csv", "text/csv; charset=utf-8"),
-    "manifest.json": ("清单 manifest.json", "manifest.json", "application/json"),
+    "manifest.json": ("计算清单(审计复核用)", "manifest.json", "application/json"),
 }
 CHECK_FILES: dict[str, tuple[str, str]] = {
+    "audit.xlsx": ("审计工作簿(Excel)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "findings.csv": ("核查发现", "text/csv; charset=utf-8"),
     "diff.csv": ("差异明细", "text/csv; charset=utf-8"),
     "bad_lines.csv": ("无法读取的行", "text/csv; charset=utf-8"),
-    "audit.xlsx": ("审计工作簿", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 
 
@@ -120,6 +120,11 @@ def execute_run(
     except SubsidyError as exc:
         shutil.rmtree(out, ignore_errors=True)
         error = mask_text(scrub_paths(str(exc), {data_dir / upload.path: upload.original_name}))
+        if isinstance(exc, PeriodNotCoveredError):  # the rule file's name means nothing to a caseworker
+            from subsidy_engine.web.labels import covered_periods
+
+            first, last, _ = covered_periods()
+            error = f"规则库没有期间 {mask_text(period.strip())[:16]} 的全部标准;可计算 {first} 至 {last} 的任一年份或月份"
         shown = mask_text(period.strip())[:16]
         run = Run(**base, period=shown, engine="pandas", status="failed", error=error)
         db.add(run)

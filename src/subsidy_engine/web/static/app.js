@@ -9,3 +9,6 @@ document.addEventListener("submit", (e) => {
 document.addEventListener("change", (e) => {
   if (e.target.matches("select[data-autosubmit]")) e.target.form.submit();
 });
+document.addEventListener("click", (e) => {
+  if (e.target.matches("button[data-print]")) window.print();
+});
