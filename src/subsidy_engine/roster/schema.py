@@ -57,6 +57,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("务工地点", "work_location", "P", "enum", values=WORK_LOCATIONS),
     Column("往返车票金额", "ticket_amount", "P", "money", doc="blank or 0 = no tickets"),
     Column("死亡日期", "died_on", "P", "date"),
+    # where the money goes: never a reason to reject a row (a bad or missing account holds the person's lines
+    # back from the bank file, release/accounts.py); read by `subsidy bank export`, not by any rule
+    Column("代发账号", "payout_account", "P", "text", doc="16–19 digits, Luhn check digit; blank = none yet"),
+    Column("开户银行", "payout_bank", "P", "text"),
 )
 
 BY_NAME = {c.name: c for c in COLUMNS}
