@@ -103,6 +103,8 @@ HELP: dict[str, str] = {
     "work_location": "不外出务工的留空",
     "ticket_amount": "没有车票的留空或填 0",
     "died_on": "在世的留空",
+    "payout_account": "补助发到的社保卡或银行卡号,16–19 位数字,请设为文本;缺少或有误不影响计算,只是暂缓代发",
+    "payout_bank": "上述卡号的开户银行",
 }
 
 KIND_HELP = {
