@@ -36,7 +36,9 @@ import pyarrow.parquet as pq
 from subsidy_engine.roster.idcard import CHECK_CHARS, WEIGHTS
 from subsidy_engine.roster.schema import COLUMNS as SCHEMA_COLUMNS
 
-COLUMNS = [c.name for c in SCHEMA_COLUMNS]  # the SPEC §2 table, in order
+# the SPEC §2 table, in order; the optional payout columns (代发账号, 开户银行) only feed the bank file and are left
+# out, so the generated rosters and the measured figures stay what they were
+COLUMNS = [c.name for c in SCHEMA_COLUMNS if c.alias not in ("payout_account", "payout_bank")]
 REGIONS = ["500119", "500110", "500102", "500105", "500106", "500112", "500113", "500114", "500115", "500116"]
 SLOTS = 500 * len(REGIONS)  # distinct (region, sequence) per birth date and sex
 CHECK = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from subsidy_engine.cli.main import main
+from subsidy_engine.release.accounts import REASONS as ACCOUNT_REASONS
+from subsidy_engine.release.reconcile import ERRORS as RETURN_ERRORS
 from subsidy_engine.roster.schema import COLUMNS, HELP
 from subsidy_engine.roster.validate import REASONS
 from subsidy_engine.rulebook.load import load_rulebook
@@ -54,3 +56,13 @@ def test_every_program_is_in_the_readme_and_every_definition_has_a_title() -> No
             assert r.title
     for d in rb.definitions:
         assert d.title
+
+
+def test_every_roster_column_is_in_the_readme_table() -> None:
+    for c in COLUMNS:
+        assert f"| {c.name} | `{c.alias}` |" in README, f"column {c.name} is not in the README's roster table"
+
+
+def test_every_account_and_return_code_is_in_the_readme() -> None:
+    for code in [*ACCOUNT_REASONS, *RETURN_ERRORS]:
+        assert f"`{code}`" in README, f"{code} is not documented in README.md"

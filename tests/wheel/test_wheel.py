@@ -118,3 +118,19 @@ def test_the_installed_web_app_runs_the_seed(wheel_env: Path, tmp_path: Path) ->
     code, _, err = run("evaluate", str(SEED), "--period", "2023", "--out", str(tmp_path / "cli"))
     assert code == 0, err
     assert (tmp_path / "web-payments.csv").read_bytes() == (tmp_path / "cli" / "payments.csv").read_bytes()
+
+
+def test_the_installed_cli_writes_a_bank_file_with_the_bundled_layout(
+    wheel_env: Path, tmp_path: Path
+) -> None:
+    from bank_helpers import write_roster
+
+    write_roster(tmp_path / "roster.csv")
+    subsidy = str(wheel_env / "bin" / "subsidy")
+    for args in (
+        ["evaluate", "roster.csv", "--period", "2023-09", "--out", "run"],
+        ["bank", "export", "run", "--out", "bank.csv"],
+    ):
+        done = subprocess.run([subsidy, *args], capture_output=True, text=True, cwd=tmp_path, env=_env())
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "bank.csv").read_text(encoding="utf-8-sig").startswith("批次号,2023")

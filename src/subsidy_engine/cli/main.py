@@ -20,6 +20,7 @@ import click
 import pandas as pd
 
 from subsidy_engine.cli.audit import register as register_audit_commands
+from subsidy_engine.cli.bank import register as register_bank_commands
 from subsidy_engine.cli.exitcodes import GuardedGroup, edge
 from subsidy_engine.cli.impact import register as register_impact_commands
 from subsidy_engine.cli.roster import roster as roster_group
@@ -353,6 +354,7 @@ main.add_command(rules_group)
 main.add_command(roster_group)
 register_audit_commands(main)
 register_impact_commands(main)
+register_bank_commands(main)
 register_web_commands(main)
 register_service_commands(main)
 

@@ -21,7 +21,7 @@ def roster() -> None:
 @click.option("--overwrite", is_flag=True, help="--out 文件已存在时替换它")
 @edge
 def roster_template(out: Path, overwrite: bool) -> None:
-    """写出名册模板 .xlsx:26 列中文表头(批注说明)、下拉选项、证件号码等列为文本格式,另附“填写说明”工作表。"""
+    """写出名册模板 .xlsx:各列中文表头(批注说明)、下拉选项、证件号码等列为文本格式,另附“填写说明”工作表。"""
     from subsidy_engine.roster.template import write_template
 
     if out.suffix.lower() != ".xlsx":

@@ -23,6 +23,7 @@ from subsidy_engine.errors import FileFormatError
 from subsidy_engine.limits import Limits
 from subsidy_engine.roster.cellgrid import Cells, column_label, frame_from_rows, short_row_marks
 from subsidy_engine.roster.cells import TRIM
+from subsidy_engine.roster.schema import COLUMNS
 
 BOM = b"\xef\xbb\xbf"
 
@@ -70,7 +71,7 @@ def _check_width(p: Path, width: int, row: int, limits: Limits) -> None:
     if width > limits.columns:
         raise FileFormatError(
             f"{p}: 第 {row} 行(表头)有 {width} 列,超过上限 {limits.columns} 列(SUBSIDY_MAX_COLUMNS);"
-            "花名册只有 26 列,请检查分隔符",
+            f"花名册只有 {len(COLUMNS)} 列,请检查分隔符",
             path=str(p),
         )
 

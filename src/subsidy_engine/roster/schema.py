@@ -57,6 +57,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("务工地点", "work_location", "P", "enum", values=WORK_LOCATIONS),
     Column("往返车票金额", "ticket_amount", "P", "money", doc="blank or 0 = no tickets"),
     Column("死亡日期", "died_on", "P", "date"),
+    # where the money goes: never a reason to reject a row (a bad or missing account holds the person's lines
+    # back from the bank file, release/accounts.py); read by `subsidy bank export`, not by any rule
+    Column("代发账号", "payout_account", "P", "text", doc="16–19 digits, Luhn check digit; blank = none yet"),
+    Column("开户银行", "payout_bank", "P", "text"),
 )
 
 BY_NAME = {c.name: c for c in COLUMNS}
@@ -99,6 +103,8 @@ HELP: dict[str, str] = {
     "work_location": "不外出务工的留空",
     "ticket_amount": "没有车票的留空或填 0",
     "died_on": "在世的留空",
+    "payout_account": "补助发到的社保卡或银行卡号,16–19 位数字,请设为文本;缺少或有误不影响计算,只是暂缓代发",
+    "payout_bank": "上述卡号的开户银行",
 }
 
 KIND_HELP = {

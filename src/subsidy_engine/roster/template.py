@@ -1,4 +1,4 @@
-"""The roster template: an empty .xlsx with the 26 columns, for an office to fill in and upload as it is.
+"""The roster template: an empty .xlsx with every roster column, for an office to fill in and upload as it is.
 
 Row 1 holds the Chinese headers (frozen, with a comment on each saying what to write); there is no description
 row, which the reader would take for data. The second sheet 填写说明 lists every column with its rule. Enumerated
