@@ -161,9 +161,10 @@ def drop_rows(frame: pd.DataFrame, drop: np.ndarray) -> pd.DataFrame:
         arr = col.array
         if isinstance(arr, pd.arrays.ArrowStringArray):
             whole = arr._pa_array  # the pyarrow array behind the column (no public accessor)
-            lengths = tuple(len(c) for c in whole.chunks)
-            plan = plans.setdefault(lengths, _run_plan(lengths, runs))
-            parts = [whole.chunks[c].slice(a, n) for c, a, n in plan]  # arrays: chunked ones would be copied
+            chunks = whole.chunks  # a new list at each call
+            lengths = tuple(len(c) for c in chunks)
+            plan = plans[lengths] if lengths in plans else plans.setdefault(lengths, _run_plan(lengths, runs))
+            parts = [chunks[c].slice(a, n) for c, a, n in plan]  # arrays: chunked ones would be copied
             kept = type(arr)(pa.chunked_array(parts, type=whole.type), dtype=col.dtype)
             data[name] = pd.Series(kept, index=index, name=name, copy=False)
         else:

@@ -204,7 +204,9 @@ def _rejects_frame(problems: Problems, f: pd.DataFrame, headers: dict[str, str])
     rows = f[ROW].to_numpy()[pos]
 
     def raw_text(alias: str) -> list[str]:
-        vals = f[alias].to_numpy(dtype=object)[pos]
+        vals = (
+            f[alias].iloc[pos].to_numpy(dtype=object)
+        )  # only the rows named: not the whole column as objects
         return ["" if cells.is_blank(v) else _clip(cells.as_text(v)) for v in vals]
 
     col_names = [
