@@ -35,7 +35,6 @@ from subsidy_engine.roster.cells import TRIM
 from subsidy_engine.roster.csv_read import read_csv
 from subsidy_engine.roster.parquet_read import read_parquet, typed_cells_as_objects
 from subsidy_engine.roster.schema import COLUMNS
-from subsidy_engine.roster.xlsx_read import read_xlsx
 
 __all__ = [
     "EXTRA",
@@ -66,9 +65,17 @@ class RawRoster:
         return len(self.frame)
 
 
+def _read_xlsx(p: Path, raw: bytes, lim: limits_mod.Limits) -> Cells:
+    from subsidy_engine.roster.xlsx_read import (
+        read_xlsx,
+    )  # late: a CSV or Parquet run needs no zip/XML reader
+
+    return read_xlsx(p, raw, lim)
+
+
 READERS = {
-    ".xlsx": read_xlsx,
-    ".xlsm": read_xlsx,
+    ".xlsx": _read_xlsx,
+    ".xlsm": _read_xlsx,
     ".csv": read_csv,
     ".txt": read_csv,
     ".parquet": read_parquet,
