@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench seed clean screenshots handbook
+.PHONY: setup demo test lint bench bench-peer seed clean screenshots handbook
+DUCK ?= /tmp/duck
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import sys; assert (3, 11) <= sys.version_info[:2] < (3, 13), sys.version" || { echo "need Python 3.11 or 3.12"; exit 1; }
@@ -37,11 +38,18 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-bench: $(STAMP)
+## The DuckDB peer's Python (outside the project's dependencies); skipped by the benchmarks when it cannot be made
+bench-peer:
+	test -x $(DUCK)/bin/python || { python3 -m venv $(DUCK) && $(DUCK)/bin/pip install --quiet duckdb==2.0.1; } || true
+
+bench: $(STAMP) bench-peer
 	$(BIN)/python -m pytest benchmarks -p no:cacheprovider --benchmark-only --benchmark-columns=min,rounds \
 		--benchmark-json=benchmarks/results/latest.json
 	$(BIN)/python benchmarks/peak_memory.py benchmarks/data/roster-1M.csv
 	$(BIN)/python benchmarks/peak_memory.py benchmarks/data/roster-1M.parquet
+	SUBSIDY_DUCK_PYTHON=$(DUCK)/bin/python $(BIN)/python benchmarks/peer_ratio.py 1M
+	$(BIN)/python benchmarks/peak_memory.py benchmarks/data/roster-1M-realistic.csv
+	$(BIN)/python benchmarks/peak_memory.py benchmarks/data/roster-1M-realistic.parquet
 	$(BIN)/python benchmarks/report.py > benchmarks/results/table.md
 	cat benchmarks/results/table.md
 

@@ -17,6 +17,8 @@ The mix gives every program work: ~8 % 脱贫户, ~1 % monitored households, ~4 
 bad_fraction > 0 corrupts that share of rows (drawn from a separate random stream, so the clean rows stay
 the same) in six rotating ways: bad checksum, bad date text, unknown enum value, money with 3 decimals,
 中职 without 年级, duplicate 证件号码. Same (n, seed, bad_fraction) gives the same bytes.
+`--realistic` writes the roster as offices send it instead (realistic_roster.py): bad rows of every kind,
+spelling variants, blank lines, households split across the file.
 """
 
 from __future__ import annotations
@@ -351,9 +353,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("n", type=int, help="number of persons (rows)")
     p.add_argument("out", type=Path, help="output file, .csv or .parquet")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--bad-fraction", type=float, default=0.0, help="share of rows to corrupt (default 0)")
+    p.add_argument("--bad-fraction", type=float, default=None, help="share of rows to corrupt (default 0)")
+    p.add_argument(
+        "--realistic",
+        action="store_true",
+        help="bad rows of every kind (default 1 %%), spelling variants, blank lines, split households "
+        "(realistic_roster.py)",
+    )
+    p.add_argument("--no-blank-lines", action="store_true", help="--realistic without blank lines")
     a = p.parse_args(argv)
-    write(build_table(a.n, a.seed, a.bad_fraction), a.out)
+    if a.realistic:
+        from realistic_roster import realistic_table, write_realistic  # late: imports this module
+
+        bad = 0.01 if a.bad_fraction is None else a.bad_fraction
+        write_realistic(*realistic_table(a.n, a.seed, bad), a.out, blank_lines=not a.no_blank_lines)
+    else:
+        write(build_table(a.n, a.seed, a.bad_fraction or 0.0), a.out)
     return 0
 
 

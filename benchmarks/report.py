@@ -33,6 +33,45 @@ ENGINES = [
 ]
 
 
+STARTUP = [
+    ("`subsidy --help`", "test_startup_help"),
+    ("`subsidy evaluate` of a 10-row roster", "test_startup_evaluate_10_rows"),
+]
+
+
+def _peer_lines() -> list[str]:
+    """The side-by-side ratios of peer_ratio.py: DuckDB peer and bad-row overhead, medians of interleaved runs."""
+    path = RESULTS / "peer.json"
+    if not path.exists():
+        return []
+    peer = json.loads(path.read_text())
+    load = ", ".join(f"{x:.1f}" for x in peer.get("load", []))
+    out = [
+        "",
+        f"Side by side on {peer['roster']} (fresh processes, interleaved, median of 3; load average {load}):",
+        "",
+        "| A vs B | A seconds | B seconds | A ÷ B (wall) | A ÷ B (CPU) | A peak RSS |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    labels = {
+        "duckdb_csv": "engine from CSV, validation included vs DuckDB peer on the clean rows",
+        "duckdb_parquet": "engine from Parquet, validation included vs DuckDB peer on the clean rows (CSV)",
+        "bad_row_overhead": "engine on the realistic roster vs on its clean twin (bad-row overhead)",
+    }
+    for key, label in labels.items():
+        if key in peer:
+            p = peer[key]
+            out.append(
+                f"| {label} | {_cell(p['a']['wall'])} | {_cell(p['b']['wall'])} | {p['ratio_wall']:.2f} × "
+                f"| {p['ratio_cpu']:.2f} × | {p['a']['peak_mib'] / 1024:.2f} GiB |"
+            )
+    if "duckdb" in peer:
+        out.append(f"| DuckDB peer | {peer['duckdb']} | | | | |")
+    if "same_lines" in peer:
+        out += ["", f"Same payment lines as the peer: {'yes' if peer['same_lines'] else 'NO'}."]
+    return out
+
+
 def _seconds(by_name: dict[str, float], pattern: str, size: str) -> float | None:
     return by_name.get(pattern.format(s=size))
 
@@ -87,6 +126,11 @@ def report(path: Path) -> str:
         if any(c != "–" for c in cells):
             out.append(f"| {label} | " + " | ".join(cells) + " |")
     out += _impact(data)
+    startup = [(label, by_name.get(name)) for label, name in STARTUP]
+    if any(v is not None for _, v in startup):
+        out += ["", "| start-up, fresh process (seconds, fastest of 5) | |", "|---|---:|"]
+        out += [f"| {label} | {_cell(v)} |" for label, v in startup]
+    out += _peer_lines()
     memory = RESULTS / "peak_memory.json"
     if memory.exists():
         out += ["", "| peak memory, one process (`benchmarks/peak_memory.py`) | rows | seconds | peak RSS |"]

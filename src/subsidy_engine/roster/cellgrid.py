@@ -96,20 +96,18 @@ def short_row_marks(header: list[str], rows: Sequence[Sequence[object]]) -> dict
     return marks
 
 
-def alias_marks(column: pd.Series, take: Mapping[int, str]) -> list[object]:
+def alias_marks(column: pd.Series, take: Mapping[int, str]) -> np.ndarray:
     """The PROBLEMS column with file column indexes turned into aliases; problems in columns the roster does
-    not use are dropped (None where nothing is left)."""
-    out: list[object] = []
-    for v in column.to_numpy(dtype=object):
-        if v is None:
-            out.append(None)
-            continue
+    not use are dropped (None where nothing is left). Only the rows that have problems are looked at."""
+    values = column.to_numpy(dtype=object)
+    out = np.full(len(values), None, dtype=object)
+    for i in np.flatnonzero(~pd.isna(values)).tolist():
         kept = tuple(
             (take[c] if isinstance(c, int) else c, value, code, msg)
-            for c, value, code, msg in v
+            for c, value, code, msg in values[i]
             if not isinstance(c, int) or c in take
         )
-        out.append(kept or None)
+        out[i] = kept or None
     return out
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from subsidy_engine.errors import FileFormatError
 from subsidy_engine.limits import Limits
+from subsidy_engine.roster import csv_lines
 from subsidy_engine.roster.cellgrid import Cells, column_label, frame_from_rows, short_row_marks
 from subsidy_engine.roster.cells import TRIM
 from subsidy_engine.roster.schema import COLUMNS
@@ -103,11 +104,21 @@ def _read_arrow(p: Path, data: bytes, limits: Limits) -> Cells | None:
     if first.count('"') % 2 or not any(c.strip(TRIM) for c in header) or len(header) < 2:
         return None
     names = [f"c{i}" for i in range(len(header))]
+    skipped: list[bool] = []  # rows of another width, in a file whose lines are its records (csv_lines.py)
+
+    def skip(_row: object) -> str:
+        skipped.append(True)
+        return "skip"
+
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=skip if csv_lines.simple_lines(data) else None,
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.large_string() for n in names},  # what pandas `str` holds: no copy
                 strings_can_be_null=False,
@@ -117,7 +128,9 @@ def _read_arrow(p: Path, data: bytes, limits: Limits) -> Cells | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # invalid UTF-8, an empty line, a short/long row
         return None
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if lines != table.num_rows + 1:  # a line break inside a quoted cell (or CR line ends): checked carefully
+    if lines != table.num_rows + 1 + len(
+        skipped
+    ):  # a line break inside a quoted cell (or CR line ends): checked carefully
         return None
     header = [c.strip(TRIM) for c in header]
     for i in range(len(names)):
@@ -128,6 +141,8 @@ def _read_arrow(p: Path, data: bytes, limits: Limits) -> Cells | None:
             if pc.any(over).as_py():
                 at = pc.index(over, True).as_py()
                 raise _too_long(p, at + 2, column_label(header, i), chars[at].as_py(), limits)
+    if skipped:
+        return csv_lines.cells_with_odd_rows(table, header, data, len(skipped))
     frame = pd.DataFrame({i: table.column(i).to_pandas() for i in range(len(names))})
     return Cells(header, frame, np.arange(2, len(frame) + 2))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from subsidy_engine import limits as limits_mod
 from subsidy_engine.errors import FileFormatError, HeaderError
@@ -34,7 +35,6 @@ from subsidy_engine.roster.cells import TRIM
 from subsidy_engine.roster.csv_read import read_csv
 from subsidy_engine.roster.parquet_read import read_parquet, typed_cells_as_objects
 from subsidy_engine.roster.schema import COLUMNS
-from subsidy_engine.roster.xlsx_read import read_xlsx
 
 __all__ = [
     "EXTRA",
@@ -65,9 +65,17 @@ class RawRoster:
         return len(self.frame)
 
 
+def _read_xlsx(p: Path, raw: bytes, lim: limits_mod.Limits) -> Cells:
+    from subsidy_engine.roster.xlsx_read import (
+        read_xlsx,
+    )  # late: a CSV or Parquet run needs no zip/XML reader
+
+    return read_xlsx(p, raw, lim)
+
+
 READERS = {
-    ".xlsx": read_xlsx,
-    ".xlsm": read_xlsx,
+    ".xlsx": _read_xlsx,
+    ".xlsm": _read_xlsx,
     ".csv": read_csv,
     ".txt": read_csv,
     ".parquet": read_parquet,
@@ -116,7 +124,7 @@ def blank_rows(columns: Sequence[pd.Series]) -> np.ndarray:
     for col in columns:
         if len(candidates) == 0:
             break
-        sub = col.iloc[candidates]
+        sub = col if len(candidates) == n else col.iloc[candidates]  # the first column: no copy
         if isinstance(sub.dtype, pd.StringDtype):
             still = (sub.isna() | (sub.str.strip(TRIM) == "")).to_numpy(dtype=bool)
         else:
@@ -142,7 +150,47 @@ def raw_frame(cells: pd.DataFrame, take: dict[int, str], numbers: np.ndarray) ->
     data[ROW] = pd.Series(numbers, index=cells.index)
     out = pd.DataFrame(data, index=cells.index, copy=False)
     blank = blank_rows([cells[c] for c in cells.columns])
-    return out.loc[~blank].reset_index(drop=True) if blank.any() else out
+    return drop_rows(out, blank) if blank.any() else out
+
+
+def drop_rows(frame: pd.DataFrame, drop: np.ndarray) -> pd.DataFrame:
+    """The frame without the rows in `drop`, index 0..n-1. Text columns held by pyarrow keep their buffers (the
+    runs of kept rows as slices of one chunked array), so a few dropped rows cost in proportion to themselves,
+    not a copy of every string of the roster; other columns are indexed as usual (pointers, not strings)."""
+    keep = ~drop
+    edges = np.flatnonzero(np.diff(np.r_[0, keep.view(np.int8), 0]))
+    runs = list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+    index = pd.RangeIndex(int(keep.sum()))
+    data: dict[object, pd.Series] = {}
+    plans: dict[tuple[int, ...], list[tuple[int, int, int]]] = {}  # by chunk layout (pyarrow's: one for all)
+    for name in frame.columns:
+        col = frame[name]
+        arr = col.array
+        if isinstance(arr, pd.arrays.ArrowStringArray):
+            whole = arr._pa_array  # the pyarrow array behind the column (no public accessor)
+            chunks = whole.chunks  # a new list at each call
+            lengths = tuple(len(c) for c in chunks)
+            plan = plans[lengths] if lengths in plans else plans.setdefault(lengths, _run_plan(lengths, runs))
+            parts = [chunks[c].slice(a, n) for c, a, n in plan]  # arrays: chunked ones would be copied
+            kept = type(arr)(pa.chunked_array(parts, type=whole.type), dtype=col.dtype)
+            data[name] = pd.Series(kept, index=index, name=name, copy=False)
+        else:
+            data[name] = pd.Series(arr[keep], index=index, name=name, copy=False)
+    return pd.DataFrame(data, index=index, copy=False)
+
+
+def _run_plan(lengths: Sequence[int], runs: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """The runs of rows [a, b) as (chunk, offset, length) slices of chunks of these lengths."""
+    bounds = np.r_[0, np.cumsum(lengths, dtype=np.int64)].tolist()
+    plan: list[tuple[int, int, int]] = []
+    for a, b in runs:
+        c = int(np.searchsorted(bounds, a, side="right")) - 1
+        while a < b:
+            n = min(b, bounds[c + 1]) - a
+            if n > 0:
+                plan.append((c, a - bounds[c], n))
+            a, c = a + n, c + 1
+    return plan
 
 
 def _finish(cells: Cells, *, source: str, sha: str) -> RawRoster:

@@ -181,7 +181,8 @@ def _clip(text: str) -> str:
 def _read_problems(column: pd.Series, problems: Problems) -> None:
     """The problems the reader found (a short row, an error cell): each replaces what validation said about
     the same cell (an error cell reads as blank, which is not what is wrong with it)."""
-    found = [(pos, v) for pos, v in enumerate(column.to_numpy(dtype=object)) if v is not None]
+    values = column.to_numpy(dtype=object)
+    found = [(pos, values[pos]) for pos in np.flatnonzero(~pd.isna(values)).tolist()]
     marked = {(pos, alias) for pos, v in found for alias, _, _, _ in v}
     keep = [i for i, pc in enumerate(zip(problems.pos, problems.col, strict=True)) if pc not in marked]
     if len(keep) < len(problems.pos):
@@ -203,7 +204,9 @@ def _rejects_frame(problems: Problems, f: pd.DataFrame, headers: dict[str, str])
     rows = f[ROW].to_numpy()[pos]
 
     def raw_text(alias: str) -> list[str]:
-        vals = f[alias].to_numpy(dtype=object)[pos]
+        vals = (
+            f[alias].iloc[pos].to_numpy(dtype=object)
+        )  # only the rows named: not the whole column as objects
         return ["" if cells.is_blank(v) else _clip(cells.as_text(v)) for v in vals]
 
     col_names = [
