@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 from subsidy_engine.errors import SubsidyError
 from subsidy_engine.web import accesslog, jobs
 from subsidy_engine.web.auth import town_filter
+from subsidy_engine.web.deps import DB
 from subsidy_engine.web.masking import scrub_paths
 from subsidy_engine.web.models import Job, Run, StoredFile, Upload, User
 from subsidy_engine.web.store import sha256_file
@@ -109,14 +110,6 @@ class RunOut(BaseModel):
 class ExplainIn(BaseModel):
     person: str | None = Field(None, description="证件号码(放在请求体中,不出现在网址里)")
     household: str | None = None
-
-
-def get_db(request: Request) -> Any:
-    with request.app.state.sessions() as db:
-        yield db
-
-
-DB = Annotated[Session, Depends(get_db)]
 
 
 def api_user(request: Request, db: DB) -> User:

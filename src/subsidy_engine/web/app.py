@@ -1,43 +1,37 @@
-"""The FastAPI application: settings, store, the gate, templates, error pages and the routers."""
+"""The FastAPI application: settings, store, the gate, the error handlers and the routers (templates: templating.py)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
-from subsidy_engine.web import labels
 from subsidy_engine.web.api import create_api
-from subsidy_engine.web.auth import NotSignedIn, csrf_token, set_form_cookie
+from subsidy_engine.web.auth import NotSignedIn
 from subsidy_engine.web.config import Settings, load_settings
-from subsidy_engine.web.gate import SECURITY_HEADERS, Gate, SecurityHeaders
-from subsidy_engine.web.masking import finalize, mask_text, scrub_paths
-from subsidy_engine.web.models import ROLE_TEXT
+from subsidy_engine.web.gate import Gate, SecurityHeaders
+from subsidy_engine.web.masking import mask_text, scrub_paths
+from subsidy_engine.web.routes import account as routes_account
+from subsidy_engine.web.routes import admin as routes_admin
+from subsidy_engine.web.routes import audit as routes_audit
+from subsidy_engine.web.routes import downloads as routes_downloads
+from subsidy_engine.web.routes import pages as routes_pages
+from subsidy_engine.web.routes import rules as routes_rules
+from subsidy_engine.web.routes import runs as routes_runs
+from subsidy_engine.web.routes import service as routes_service
 from subsidy_engine.web.signin import SignInLimiter, dummy_hash
 from subsidy_engine.web.store import make_engine, sessions, upgrade
 from subsidy_engine.web.sweep import prepare_data_dir, sweep_orphans
+from subsidy_engine.web.templating import error_page, render
 from subsidy_engine.web.worker import Queue
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.globals["ROLE_TEXT"] = ROLE_TEXT
-templates.env.filters["mask"] = mask_text
-labels.install(templates.env)  # 6,393,238.00, program and reason titles (labels.py)
-templates.env.finalize = finalize  # every {{ … }} on every page: ID-shaped text masked (masking.py)
 log = logging.getLogger(__name__)
-# what every response gets (gate.py adds it); a route that needs another policy builds it from this one
-PAGE_HEADERS = {"-".join(w.capitalize() for w in k.split("-")): v for k, v in SECURITY_HEADERS.items()}
-PAGE_HEADERS["Cache-Control"] = "no-store"
 
 
 class MaskIds(logging.Filter):
@@ -51,37 +45,12 @@ class MaskIds(logging.Filter):
         return True
 
 
-def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    ctx = {"user": getattr(request.state, "user", None), "csrf": Markup(csrf_token(request)), **context}
-    resp = templates.TemplateResponse(request, name, ctx, status_code=status)
-    set_form_cookie(request, resp)
-    return resp
-
-
-def error_page(status: int, message: str) -> str:
-    """The error page without a request (the gate's refusals, the last-resort 500)."""
-    return templates.get_template("error.html").render(status=status, message=message, user=None, csrf="")
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as db:
-        yield db
-
-
 class App(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
-    from subsidy_engine.web.routes import account as routes_account
-    from subsidy_engine.web.routes import admin as routes_admin
-    from subsidy_engine.web.routes import audit as routes_audit
-    from subsidy_engine.web.routes import downloads as routes_downloads
-    from subsidy_engine.web.routes import pages as routes_pages
-    from subsidy_engine.web.routes import rules as routes_rules
-    from subsidy_engine.web.routes import runs as routes_runs
-    from subsidy_engine.web.routes import service as routes_service
 
     settings = settings or load_settings()
     engine = make_engine(settings.database_url)

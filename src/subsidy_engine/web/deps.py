@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from subsidy_engine.web.app import get_db
 from subsidy_engine.web.auth import current_user, town_filter
 from subsidy_engine.web.models import Check, Run, Upload, User
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as db:
+        yield db
+
 
 DB = Annotated[Session, Depends(get_db)]
 

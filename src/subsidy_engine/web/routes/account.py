@@ -9,7 +9,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from subsidy_engine.web import accesslog
-from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import (
     FORM_COOKIE,
     UserError,
@@ -24,6 +23,7 @@ from subsidy_engine.web.models import User
 from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.sessions import COOKIE, end_session, end_user_sessions, open_session
 from subsidy_engine.web.signin import authenticate, client_address
+from subsidy_engine.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import (
     UserError,
     check_csrf,
@@ -22,6 +21,7 @@ from subsidy_engine.web.deps import DB, CurrentUser
 from subsidy_engine.web.models import ROLES, Town, User
 from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.sessions import end_user_sessions
+from subsidy_engine.web.templating import render
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(check_csrf)])
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from subsidy_engine.errors import SubsidyError
 from subsidy_engine.web import labels
-from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf, require
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_check, visible_run
 from subsidy_engine.web.models import StoredFile, Upload
@@ -20,6 +19,7 @@ from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.services.runs import CHECK_FILES, diff_check, rerun_check
 from subsidy_engine.web.services.uploads import receive
 from subsidy_engine.web.store import new_id
+from subsidy_engine.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 

@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from subsidy_engine.run.excel import excel_csv_bytes, read_machine_csv
 from subsidy_engine.web import labels
-from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_run, visible_upload
 from subsidy_engine.web.masking import masked_rejects
@@ -25,6 +24,7 @@ from subsidy_engine.web.models import Run, StoredFile, Town
 from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.services.publicity import households, total, write_publicity_xlsx
 from subsidy_engine.web.store import sha256_file
+from subsidy_engine.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

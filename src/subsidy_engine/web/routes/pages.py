@@ -10,13 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from subsidy_engine.errors import SubsidyError
-from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf, require, town_clause
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_upload
 from subsidy_engine.web.masking import masked_rejects, scrub_paths
 from subsidy_engine.web.models import Job, Run, Upload, User
 from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.services.uploads import UploadRefused, check_roster, receive, upload_folder
+from subsidy_engine.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 SHOWN_REJECTS = 500

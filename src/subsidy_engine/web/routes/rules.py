@@ -11,8 +11,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from subsidy_engine.web.app import PAGE_HEADERS
 from subsidy_engine.web.deps import CurrentUser
+from subsidy_engine.web.templating import PAGE_HEADERS
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from subsidy_engine.errors import SubsidyError
 from subsidy_engine.web import labels
-from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf, town_clause
 from subsidy_engine.web.charts import bar_chart
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_run
@@ -22,6 +21,7 @@ from subsidy_engine.web.models import Check, Job, Run, StoredFile, Upload, User
 from subsidy_engine.web.routes.service import log_event, visible_job
 from subsidy_engine.web.services.runs import RUN_FILES
 from subsidy_engine.web.store import sha256_file
+from subsidy_engine.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 FULL_ID_FILES = ("payments.csv", "payments.xlsx")

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from subsidy_engine.web import accesslog, jobs
-from subsidy_engine.web.app import render
 from subsidy_engine.web.auth import check_csrf, require, town_filter
 from subsidy_engine.web.deps import DB, CurrentUser
 from subsidy_engine.web.models import Job, User
 from subsidy_engine.web.signin import client_address
+from subsidy_engine.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 SHOWN_ENTRIES = 500
