@@ -315,3 +315,17 @@ def test_evaluate_publish_writes_the_masked_notice_list(tmp_path: Path) -> None:
     assert "500119********2018" in published
     assert re.search(r"\d{17}[\dX]", published) is None
     assert (out / "publish" / "totals.csv").exists() and (out / "publish" / "payments.xlsx").exists()
+
+
+@pytest.mark.parametrize("period", ["9999-12", "0000-01", "0001", "1899"])
+def test_a_period_of_a_year_that_cannot_be_is_refused_in_words(tmp_path: Path, period: str) -> None:
+    code, _, err = run(
+        "evaluate",
+        str(SMALL / "tuopin-vocational-migrant.csv"),
+        "--period",
+        period,
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert code == 4
+    assert err == f"错误: 期间的年份应在 1900 至 9998 之间,不是 '{period}'\n"

@@ -26,7 +26,12 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
+    """A period from its text; a year outside 1900–9998 is refused like any other bad text (a date of year 0 or
+    10000 does not exist, and no roster is for such a year)."""
     t = text.strip()
+    year = re.match(r"\d{4}", t)
+    if year and not 1900 <= int(year.group()) <= 9998:
+        raise PeriodError(f"期间的年份应在 1900 至 9998 之间,不是 {text!r}")
     if re.fullmatch(r"\d{4}", t):
         y = int(t)
         return Period(t, dt.date(y, 1, 1), dt.date(y, 12, 31))
