@@ -68,6 +68,7 @@ def test_the_journeys_read_like_a_township_office(server: Any, cli_seed: Path, t
     with sync_playwright() as p:
         chrome = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         page = chrome.new_page(viewport=WIDE, accept_downloads=True)
+        page.set_default_timeout(180_000)  # a busy CI machine: the seed roster is read in a child process
 
         # admin: towns from a table with the 公示 settings, users with a town picked, not typed
         _sign_in(page, url, "admin")
@@ -119,10 +120,10 @@ def test_the_journeys_read_like_a_township_office(server: Any, cli_seed: Path, t
         _check_page(page, shots, "uploads")
         page.set_input_files("input[name=roster]", SEED)
         page.get_by_role("button", name="上传并校验").click()
-        expect(page.locator("#rows-read")).to_have_text("26,001", timeout=30000)
+        expect(page.locator("#rows-read")).to_have_text("26,001", timeout=180_000)
         page.get_by_label("期间").fill("2023")
         page.get_by_role("button", name="计算").click()
-        expect(page.locator("#totals-programs")).to_be_visible(timeout=60000)
+        expect(page.locator("#totals-programs")).to_be_visible(timeout=180_000)
         expect(page.locator("#grand-total")).to_have_text(f"{yuan(grand['金额'])} 元")
         assert yuan(grand["金额"]) == "6,393,238.00"
         expect(page.locator("#left-out")).to_have_count(0)
@@ -198,7 +199,7 @@ def test_the_journeys_read_like_a_township_office(server: Any, cli_seed: Path, t
         paid.write_bytes(b"".join(lines[:-3]))
         page.set_input_files("input[name=paid]", paid)
         page.get_by_role("button", name="比对并核查").click()
-        expect(page.locator("#verdict")).to_have_text("不一致", timeout=60000)
+        expect(page.locator("#verdict")).to_have_text("不一致", timeout=180_000)
         expect(page.locator("#findings")).to_contain_text("应享未享")
         expect(page.locator("#report")).to_contain_text("应发未发 3 笔")
         expect(page.locator("#by-program tr.total")).to_contain_text("6,393,238.00")
