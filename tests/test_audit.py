@@ -16,10 +16,12 @@ from helpers import household_rows, make_id, run
 from subsidy_engine.audit.diff import PaymentList, from_run
 from subsidy_engine.audit.findings import FINDING_COLUMNS, audit, audit_full, finding_titles
 from subsidy_engine.roster.read import read_roster, roster_from_records
+from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.run.output import write_csv
 from subsidy_engine.run.pipeline import evaluate_roster
 
 TITLES = finding_titles()
+PROGRAMS = {p.id: p.title for p in load_rulebook().programs}  # the evidence names programs by these
 DIBAO = {"低保类别": "农村", "低保起始月": "2021-01", "家庭月人均收入": "200"}
 BAD_ID = make_id("1970-01-01", 900)[:-1] + ("0" if make_id("1970-01-01", 900)[-1] != "0" else "1")
 TWICE = make_id("1975-05-05", 901)
@@ -157,15 +159,21 @@ def test_payment_line_findings(case: Any) -> None:
     ids = {r["姓名"]: r["证件号码"] for r in rows}
     f = _one(findings, "PAID_AFTER_DEATH")
     assert (f["证件号码"], f["涉及金额"]) == (ids["丙一"], "955.00")
-    assert f["证据"] == "丙一 死亡日期 2023-10-15;tekun 实发月份 2023-11 在死亡之后"
+    assert f["证据"] == f"丙一 死亡日期 2023-10-15;{PROGRAMS['tekun']} 实发月份 2023-11 在死亡之后"
     f = _one(findings, "HEAD_DECEASED")
     assert (f["户编号"], f["证件号码"]) == ("H002", ids["乙一"])
-    assert f["证据"] == "户主 乙一 死亡日期 2023-05-10;dibao 实发月份 2023-06至2023-12 仍以其为领款人"
+    assert (
+        f["证据"]
+        == f"户主 乙一 死亡日期 2023-05-10;{PROGRAMS['dibao']} 实发月份 2023-06至2023-12 仍以其为领款人"
+    )
     f = _one(findings, "DISABILITY_TO_TEKUN")
     assert (f["证件号码"], f["涉及金额"]) == (ids["甲二"], "80.00")
     f = _one(findings, "CERT_EXPIRED")
     assert (f["证件号码"], f["涉及金额"]) == (ids["庚一"], "90.00")
-    assert f["证据"] == "庚一 残疾证有效期至 2023-06-30;disability_care 实发月份 2023-07 在有效期之后"
+    assert (
+        f["证据"]
+        == f"庚一 残疾证有效期至 2023-06-30;{PROGRAMS['disability_care']} 实发月份 2023-07 在有效期之后"
+    )
 
 
 def test_dibao_household_findings_name_the_reason_and_months(case: Any) -> None:
@@ -193,6 +201,18 @@ def test_diff_findings_carry_the_amount_at_risk(case: Any) -> None:
     ]
     extra = findings[findings["代码"] == "PAID_NOT_ELIGIBLE"]
     assert sorted(extra["涉及金额"]) == ["500.00", "80.00", "90.00", "955.00"]
+    over = _one(findings, "OVERPAID")["证据"]
+    assert over == f"庚一 {PROGRAMS['disability_care']} 2023-01:应发 90.00,实发 100.00", over
+
+
+def test_no_evidence_names_a_program_by_its_code(case: Any) -> None:
+    """The 证据 a person reads names programs by their titles (the codes stay in the machine columns)."""
+    findings, _, _ = case
+    assert len(findings) >= len(TITLES)
+    for code in PROGRAMS:
+        assert not findings["证据"].str.contains(code, regex=False).any(), code
+    named = findings["证据"].str.contains("|".join(PROGRAMS.values()))
+    assert set(findings.loc[named, "代码"]) >= {"PAID_AFTER_DEATH", "OVERPAID", "PAID_NOT_ELIGIBLE"}
 
 
 def test_without_a_paid_list_findings_come_from_the_roster_and_the_computed_lines() -> None:
@@ -234,6 +254,9 @@ def test_audit_command_writes_findings_and_a_workbook_that_opens(tmp_path: Path,
     assert [c.value for c in wb["OVERPAID"][1]] == FINDING_COLUMNS
     findings = pd.read_csv(tmp_path / "a" / "findings.csv", dtype=str, keep_default_na=False)
     assert sorted(set(findings["代码"])) == sorted(TITLES)
+    assert list(findings.columns) == FINDING_COLUMNS
+    evidence = " ".join(findings["证据"]) + " ".join(str(c.value) for c in wb["PAID_AFTER_DEATH"]["E"])
+    assert PROGRAMS["tekun"] in evidence and not any(f" {code} " in evidence for code in PROGRAMS)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from test_web_browser import ARGS, CHROMIUM, _shots, server  # noqa: F401  (the fixture)
 
 from conftest import PASSWORD, SEED, add_user, need, town_roster
+from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.web.labels import count, yuan
 
 WIDE, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
@@ -29,10 +30,34 @@ def _visible_text(page: Any) -> str:
     return str(page.evaluate("document.body.innerText"))
 
 
+# every visible text's colour against the first opaque background behind it (WCAG ratio; 3:1 for large text)
+LOW_CONTRAST = """() => {
+  const rgb = (c) => { const p = c.match(/[\\d.]+/g).map(Number); return p.length > 3 && p[3] < 1 ? null : p; };
+  const lum = (p) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(p[0]) + 0.7152 * f(p[1]) + 0.0722 * f(p[2]); };
+  const behind = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c) return c; } return [255, 255, 255]; };
+  const low = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), seen = new Set();
+  while (walk.nextNode()) {
+    const el = walk.currentNode.parentElement;
+    if (!walk.currentNode.textContent.trim() || seen.has(el) || !el.getClientRects().length) continue;
+    seen.add(el);
+    const s = getComputedStyle(el), fg = rgb(s.color);
+    if (!fg || s.visibility === "hidden") continue;
+    const [a, b] = [lum(fg), lum(behind(el))].sort((x, y) => y - x), ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(s.fontSize), large = size >= 24 || (parseInt(s.fontWeight) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) low.push([el.tagName, el.textContent.trim().slice(0, 20), s.color, ratio.toFixed(2)]);
+  }
+  return low;
+}"""
+
+
 def _check_page(page: Any, shots: Path, name: str, *, full: bool = True) -> None:
     """No code in the visible text; a screenshot at 1366 px and at 390 px, where nothing scrolls sideways."""
     text = _visible_text(page)
     assert not CODES.search(text), (name, CODES.search(text))
+    low = page.evaluate(LOW_CONTRAST)
+    assert not low, (name, low)
     page.set_viewport_size(WIDE)
     page.screenshot(path=shots / f"{name}-1366.png", full_page=full)
     page.set_viewport_size(PHONE)
@@ -175,6 +200,42 @@ def test_the_journeys_read_like_a_township_office(server: Any, cli_seed: Path, t
         _check_page(page, shots, "publicity", full=False)
         page.pdf(path=str(tmp_path / "publicity.pdf"), format="A4")
         assert (tmp_path / "publicity.pdf").read_bytes().startswith(b"%PDF")
+
+        # the payment list: 11,698 lines 50 a page; a search by 证件号码 is posted and never in the address
+        page.goto(run_url)
+        page.locator("#payments-link").click()
+        expect(page.locator("#matched-count")).to_have_text("11,698")
+        expect(page.locator("#matched-total")).to_have_text(f"{yuan(grand['金额'])} 元")
+        expect(page.locator("#payments tbody tr")).to_have_count(50)
+        with (cli_seed / "payments.csv").open(encoding="utf-8") as f:
+            lines = list(csv.DictReader(f))
+        person = lines[0]["证件号码"]
+        page.locator("input[name=q]").fill(person)
+        page.get_by_role("button", name="查询").click()
+        mine = [x for x in lines if x["证件号码"] == person]
+        expect(page.locator("#matched-count")).to_have_text(count(len(mine)))
+        expect(page.locator("#searched b")).to_have_text(mask_id(person))
+        assert person not in page.url and person not in page.content()
+        page.locator("#clear-search").click()
+        page.locator("select[name=village]").select_option("金花村")
+        page.get_by_role("button", name="查询").click()
+        village = [x for x in lines if x["行政村"] == "金花村"]
+        expect(page.locator("#matched-count")).to_have_text(count(len(village)))
+        page.locator("#pager a[rel=next]").click()
+        expect(page.locator("#payments tbody tr").first.locator("td").first).to_have_text("51")
+        focus = {}  # by keyboard, every kind of control shows a solid ring
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            tag, style, width = page.evaluate(
+                "() => { const e = document.activeElement, s = getComputedStyle(e);"
+                " return [e.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+            )
+            focus.setdefault(tag, (style, width))
+        assert {"A", "BUTTON", "INPUT", "SELECT"} <= set(focus), focus
+        controls = [focus[t] for t in ("A", "BUTTON", "INPUT", "SELECT")]
+        assert all(style == "solid" and width >= 2 for style, width in controls), focus
+        page.evaluate("document.activeElement.blur()")
+        _check_page(page, shots, "payments")
 
         page.goto(f"{url}/runs")
         expect(page.locator("#history tbody tr")).to_have_count(2)

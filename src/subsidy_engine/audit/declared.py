@@ -136,7 +136,7 @@ class Declared:
         ):
             first = int(g["_pos"].iat[0])
             context = {
-                "program": str(program),
+                "program": self.rulebook.program(str(program)).title,  # the title a person reads
                 "months": months_text(g["发放月份"]),
                 "source": "实发" if from_paid else "应发",
             }

@@ -4,7 +4,8 @@ Findings come from the rejects and the facts of a run, so a row rejected by vali
 what it reveals (ID_INVALID and PERSON_DUPLICATE come from the rejects and the raw roster values); the
 other checks read the accepted persons' facts month by month, the payment lines (audit_lines.py) and the diff
 of paid against computed (diff.py). Each finding: 代码 (stable), 标题, 户编号, 证件号码 (several joined by
-`;`), 证据 (the fields that trigger it, as text) and 涉及金额 (yuan, 2 decimals; 0.00 when nothing was paid).
+`;`), 证据 (the fields that trigger it, as text; a program named by its title from the rulebook) and
+涉及金额 (yuan, 2 decimals; 0.00 when nothing was paid).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def audit_run(run: RunResult, paid: PaymentList | None = None) -> AuditResult:
     declared = Declared(run.rulebook, run.validated.persons, run.period)
     found += declared.findings(paid_lines, computed.lines)
     if d is not None:
-        found += diff_findings(d)
+        found += diff_findings(d, {p.id: p.title for p in run.rulebook.programs})
     return AuditResult(_frame(found, finding_titles(run.rulebook)), run, d, paid)
 
 

@@ -1,5 +1,6 @@
 """Helpers for findings about payment lines: months as text, each line's reference date, and the diff's lines
-as findings (OVERPAID, UNDERPAID, UNPAID_ELIGIBLE, PAID_NOT_ELIGIBLE: one finding each)."""
+as findings (OVERPAID, UNDERPAID, UNPAID_ELIGIBLE, PAID_NOT_ELIGIBLE: one finding each, the program named by
+its title in the evidence)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,10 @@ DIFF_CODES = {
 }
 
 
-def diff_findings(result: DiffResult) -> list[Finding]:
+def diff_findings(result: DiffResult, titles: dict[str, str] | None = None) -> list[Finding]:
+    """One finding per differing line; the evidence names the program by its title (`titles`, from the
+    rulebook's programs; a code the rulebook does not know, as in a paid list, stays as written)."""
+    titles = titles or {}
     out: list[Finding] = []
     f = result.lines
     cols = ["_kind", "_due", "_paid", "姓名", "项目", "发放月份", "户编号", "证件号码"]
@@ -75,7 +79,7 @@ def diff_findings(result: DiffResult) -> list[Finding]:
         due, paid = int(due), int(paid)
         amount = {"missing": due, "extra": paid, "over": paid - due, "under": due - paid}[kind]
         evidence = (
-            f"{name} {program} {month}:应发 {fen_text(due) if kind != 'extra' else '无'},"
+            f"{name} {titles.get(str(program), program)} {month}:应发 {fen_text(due) if kind != 'extra' else '无'},"
             f"实发 {fen_text(paid) if kind != 'missing' else '无'}"
         )
         out.append((DIFF_CODES[kind], str(hh), str(pid), evidence, amount))

@@ -28,6 +28,8 @@ _SCIENTIFIC = re.compile(r"(?<![\d.])\d(?:\.\d+)?[eE]\+?(?:1[4-9]|[2-9]\d)(?!\d)
 _HOUSEHOLD = re.compile(r"[0-9]{16}")
 _DATES = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ \-]\d{4}-\d{2}-\d{2})*")
 _GENERATED_ID = re.compile(r"[0-9a-f]{32}")  # store.new_id(): shown in links, never personal
+# the same inside a link or a log line (with a letter: 32 digits in a row are masked as any digit run)
+_LINKED_ID = re.compile(r"(?<![0-9A-Za-z])(?=[0-9]*[a-f])[0-9a-f]{32}(?![0-9A-Za-z])")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s/:：,，;；'\"()（）<>]+){2,}/?")
 MIN_DIGITS = 15
 MAX_LETTERS = 2
@@ -47,7 +49,12 @@ def _mask_run(m: re.Match[str], keep: frozenset[str]) -> str:
 def mask_text(value: object, keep: Iterable[str] = ()) -> str:
     """`value` as text with every ID-shaped part masked, except the exact strings in `keep`."""
     kept = frozenset(keep)
-    text = _RUN.sub(lambda m: _mask_run(m, kept), str(value))
+    text = str(value)
+    parts = _LINKED_ID.split(text)  # `/runs/<id>/…`: a digit run inside the id is not a 证件号码
+    if len(parts) > 1:
+        ids = _LINKED_ID.findall(text)
+        return "".join(mask_text(p, kept) + (ids[i] if i < len(ids) else "") for i, p in enumerate(parts))
+    text = _RUN.sub(lambda m: _mask_run(m, kept), text)
     return _SCIENTIFIC.sub(lambda m: mask_id(m.group(0)), text)
 
 
