@@ -135,7 +135,9 @@ def main() -> int:
                     csrf = _sign_in(c, name)
                     with lock:
                         signins.append(time.perf_counter() - t)
-                    r = c.post(f"/uploads/{upload_id}/runs", data={"csrf": csrf, "period": "2023", "force": "1"})
+                    r = c.post(
+                        f"/uploads/{upload_id}/runs", data={"csrf": csrf, "period": "2023", "force": "1"}
+                    )
                     assert r.status_code == 200, r.status_code
                     with lock:
                         run_ids.append(str(r.url).rsplit("/", 1)[1])
