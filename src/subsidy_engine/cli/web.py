@@ -98,8 +98,10 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["caseworker", "auditor", "admin"]), help="角色")
-@click.option("--town", help="乡镇(乡镇经办人必填)")
+@click.option(
+    "--role", required=True, type=click.Choice(["caseworker", "reviewer", "auditor", "admin"]), help="角色"
+)
+@click.option("--town", help="乡镇(乡镇经办人、审核人必填)")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码(一行),不提示")
 @DATA
 def users_add(name: str, role: str, town: str | None, password_stdin: bool, data: Path | None) -> None:

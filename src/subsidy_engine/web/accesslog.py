@@ -44,6 +44,13 @@ ACTION_TEXT = {
     "token_new": "新建接口令牌",
     "token_revoke": "吊销接口令牌",
     "api": "接口调用",
+    "release_submit": "提交审核",
+    "release_approve": "审核通过",
+    "release_return": "审核退回",
+    "release_done": "确认发放",
+    "bank_export": "导出代发文件",
+    "bank_reissue": "导出补发批次",
+    "bank_reconcile": "银行回盘对账",
 }
 
 

@@ -1,4 +1,5 @@
-"""The API for other systems, `/api/v1`: uploads, runs, run status, run files and explain, as JSON.
+"""The API for other systems, `/api/v1`: uploads, runs, run status, run files and explain, as JSON; review,
+approval and the bank in api_release.py.
 
 A sub-application mounted at /api/v1, described by its OpenAPI document (`/api/v1/openapi.json`). Every call
 carries `Authorization: Bearer <token>` (tokens.py; the gate answers 401 before the body is read without a
@@ -138,7 +139,8 @@ def create_api(parent_state: Any) -> FastAPI:
     api = FastAPI(
         title="困难群众救助补贴计算 API",
         version="1",
-        description="名册上传、计算、计算结果文件与解释。每个请求带 `Authorization: Bearer <令牌>`"
+        description="名册上传、计算、计算结果文件与解释;提交审核、审核、代发文件与银行回盘对账。"
+        "每个请求带 `Authorization: Bearer <令牌>`"
         "(`subsidy users token 用户名` 生成)。",
         openapi_url="/openapi.json",
         docs_url=None,
@@ -313,6 +315,9 @@ def create_api(parent_state: Any) -> FastAPI:
         except SubsidyError as exc:
             raise ApiError(400, "explain_refused", str(exc)) from None
 
+    from subsidy_engine.web.api_release import add_release_routes
+
+    add_release_routes(api)  # submit, approve, return, the bank file and the bank's return
     return api
 
 

@@ -22,6 +22,7 @@ from subsidy_engine.web.routes import audit as routes_audit
 from subsidy_engine.web.routes import downloads as routes_downloads
 from subsidy_engine.web.routes import pages as routes_pages
 from subsidy_engine.web.routes import payments as routes_payments
+from subsidy_engine.web.routes import release as routes_release
 from subsidy_engine.web.routes import rules as routes_rules
 from subsidy_engine.web.routes import runs as routes_runs
 from subsidy_engine.web.routes import service as routes_service
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         routes_pages,
         routes_service,
         routes_runs,
+        routes_release,
         routes_downloads,
         routes_payments,
         routes_audit,

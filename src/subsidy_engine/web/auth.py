@@ -6,8 +6,9 @@ and is refused (403) without it: the session's own token once signed in; on the 
 kept in a signed cookie of its own (`subsidy_form`), so no anonymous visitor ever gets a row in the database.
 
 Roles: a caseworker (乡镇经办人) is bound to one 乡镇 and sees only that town's uploads, runs and files (another
-town's are "not found", 404, so their existence is not revealed); an auditor (审计人员) reads every town's runs,
-re-runs them and compares paid lists; an admin (管理员) manages users.
+town's are "not found", 404, so their existence is not revealed); a reviewer (审核人) is bound to one 乡镇 in the
+same way, reads its runs and approves or returns them (release/states.py); an auditor (审计人员) reads every
+town's runs, re-runs them and compares paid lists; an admin (管理员) manages users.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
-from subsidy_engine.web.models import ROLES, User
+from subsidy_engine.web.models import ROLE_TEXT, ROLES, TOWN_ROLES, User
 from subsidy_engine.web.sessions import Login
 
 _hasher = PasswordHasher()
@@ -64,10 +65,10 @@ def create_user(db: Session, name: str, password: str, role: str, town: str | No
         raise UserError("用户名不能为空")
     if role not in ROLES:
         raise UserError(f"角色必须是 {'、'.join(ROLES)} 之一")
-    if role == "caseworker" and not town:
-        raise UserError("乡镇经办人必须指定所属乡镇(--town)")
-    if role != "caseworker" and town:
-        raise UserError("只有乡镇经办人绑定乡镇;审计人员和管理员不指定 --town")
+    if role in TOWN_ROLES and not town:
+        raise UserError(f"{ROLE_TEXT[role]}必须指定所属乡镇(--town)")
+    if role not in TOWN_ROLES and town:
+        raise UserError("只有乡镇经办人和审核人绑定乡镇;审计人员和管理员不指定 --town")
     check_new_password(password)
     if db.scalar(select(User).where(User.name == name)) is not None:
         raise UserError(f"用户 {name} 已存在")
@@ -163,15 +164,15 @@ def town_clause(user: User, column: Any) -> Any:
     """The same rule as a SQL condition on a `town` column (for lists)."""
     if user.role == "auditor":
         return true()
-    if user.role == "caseworker":
+    if user.role in TOWN_ROLES:
         return column == user.town
     return false()
 
 
 def town_filter(user: User) -> Callable[[str | None], bool]:
-    """Which towns' data this user may read: a caseworker their own, auditors all, admins none."""
+    """Which towns' data this user may read: a caseworker or reviewer their own, auditors all, admins none."""
     if user.role == "auditor":
         return lambda town: True
-    if user.role == "caseworker":
+    if user.role in TOWN_ROLES:
         return lambda town: town is not None and town == user.town
     return lambda town: False

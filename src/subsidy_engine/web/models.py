@@ -1,5 +1,5 @@
-"""The store's tables: towns, users, sessions, failed sign-ins, uploads, runs, files, the auditors' checks,
-the job queue, the access log and the API tokens.
+"""The store's tables: towns, users, sessions, failed sign-ins, uploads, runs (with their review and approval),
+the bank batches of approved runs, files, the auditors' checks, the job queue, the access log and the API tokens.
 
 Files live in the data folder under generated ids; a row holds the path relative to the data folder and its
 sha256. A run row is written once, after its files are complete (status `done`), or with its error and no
@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ROLES = ("caseworker", "auditor", "admin")
-ROLE_TEXT = {"caseworker": "乡镇经办人", "auditor": "审计人员", "admin": "管理员"}
+ROLES = ("caseworker", "reviewer", "auditor", "admin")
+ROLE_TEXT = {"caseworker": "乡镇经办人", "reviewer": "审核人", "auditor": "审计人员", "admin": "管理员"}
+TOWN_ROLES = ("caseworker", "reviewer")  # bound to one 乡镇: see and act on that town's data only
 
 
 def utcnow() -> dt.datetime:
@@ -103,6 +104,25 @@ class Run(Base):
     lines: Mapped[int | None] = mapped_column(Integer, nullable=True)
     total: Mapped[str | None] = mapped_column(String(32), nullable=True)  # yuan as exact text
     totals: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # review and approval (release/states.py; None for a failed run): 草稿 已提交 已审核 已退回 已发放
+    release_state: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    replaces: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), nullable=True)  # the run corrected
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    returned_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)  # found when submitted
+    acknowledged: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)  # warning codes, at approval
+    release_files: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, nullable=True
+    )  # kind → sha256, submitted
+    locked_files: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, nullable=True
+    )  # kind → sha256, approved
+    written_off: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # line → reason
+    release_history: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)  # the transitions
 
 
 class Check(Base):
@@ -119,11 +139,36 @@ class Check(Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
+class BankBatch(Base):
+    """A bank batch (代发批次) of an approved run: its files, then the bank's return reconciled against it.
+
+    The first batch of a run pays its whole list; a re-issue (`reissue_of`: the batch whose reconciliation
+    left lines failed or held back) pays only those. `summary` is the reconciliation (counts, errors and the
+    lines still unpaid, 证件号码 masked); None until the return is reconciled."""
+
+    __tablename__ = "bank_batches"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1 for the first batch of the run, then 2, 3 …
+    number: Mapped[str] = mapped_column(String(40))  # 批次号
+    reissue_of: Mapped[str | None] = mapped_column(ForeignKey("bank_batches.id"), nullable=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    lines: Mapped[int] = mapped_column(Integer)
+    total: Mapped[str] = mapped_column(String(32))
+    held: Mapped[int] = mapped_column(Integer)
+    held_total: Mapped[str] = mapped_column(String(32))
+    reconciled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reconciled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
 class StoredFile(Base):
     __tablename__ = "files"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), nullable=True, index=True)
     check_id: Mapped[str | None] = mapped_column(ForeignKey("checks.id"), nullable=True, index=True)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("bank_batches.id"), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(32))
     path: Mapped[str] = mapped_column(String(255))  # relative to the data folder
     sha256: Mapped[str] = mapped_column(String(64))

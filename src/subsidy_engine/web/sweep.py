@@ -4,7 +4,7 @@ A crash or a kill in the middle of an upload, a run or an auditor's check can le
 (`runs/.<id>.*.tmp/` while a run is written, `runs/<id>/` or `uploads/<id>/` whose row was never committed; a queued or running job's run folder is its
 worker's, and the reaper removes it if the worker died):
 each may hold a full bank list or a roster. Before the server takes requests, every entry of `uploads/`,
-`runs/` and `checks/` whose name is not the id of an upload, run or check row is removed. Then the data folder,
+`runs/`, `checks/` and `bank/` whose name is not the id of an upload, run, check or bank batch row is removed. Then the data folder,
 every folder in it (0700) and every file in it (0600), the SQLite database included, are made readable by
 the owner only; folders and files written later are made so as they are written (`make_private`).
 """
@@ -19,13 +19,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from subsidy_engine.web.models import Check, Job, Run, Upload
+from subsidy_engine.web.models import BankBatch, Check, Job, Run, Upload
 
-AREAS = {"uploads": Upload.id, "runs": Run.id, "checks": Check.id}
+AREAS = {"uploads": Upload.id, "runs": Run.id, "checks": Check.id, "bank": BankBatch.id}
 
 
 def sweep_orphans(db: Session, data_dir: Path) -> list[Path]:
-    """Remove what no row owns in the three areas; returns what was removed."""
+    """Remove what no row owns in the areas; returns what was removed."""
     removed = []
     for area, column in AREAS.items():
         folder = data_dir / area
@@ -49,7 +49,7 @@ def sweep_orphans(db: Session, data_dir: Path) -> list[Path]:
 
 
 def prepare_data_dir(data_dir: Path) -> None:
-    """The three areas exist (so nothing later creates them with the process's umask), all the owner's only."""
+    """The areas exist (so nothing later creates them with the process's umask), all the owner's only."""
     for area in AREAS:
         (data_dir / area).mkdir(mode=0o700, parents=True, exist_ok=True)
     make_private(data_dir)

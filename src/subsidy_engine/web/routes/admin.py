@@ -18,7 +18,7 @@ from subsidy_engine.web.auth import (
     require,
 )
 from subsidy_engine.web.deps import DB, CurrentUser
-from subsidy_engine.web.models import ROLES, Town, User
+from subsidy_engine.web.models import ROLE_TEXT, ROLES, TOWN_ROLES, Town, User
 from subsidy_engine.web.routes.service import log_event
 from subsidy_engine.web.sessions import end_user_sessions
 from subsidy_engine.web.templating import render
@@ -40,10 +40,12 @@ def _role_and_town(db: DB, role: str, town: str) -> str | None:
     town = town.strip()
     if role not in ROLES:
         raise UserError("请选择角色")
-    if role != "caseworker":
-        return None  # only a caseworker is bound to a town; a town picked for another role is ignored
+    if role not in TOWN_ROLES:
+        return (
+            None  # only a caseworker or a reviewer is bound to a town; one picked for another role is ignored
+        )
     if not town:
-        raise UserError("乡镇经办人必须选择所属乡镇")
+        raise UserError(f"{ROLE_TEXT[role]}必须选择所属乡镇")
     if db.get(Town, town) is None:
         raise UserError(f"没有名为“{town}”的乡镇;请从列表中选择,或先在“乡镇”页面新增")
     return town

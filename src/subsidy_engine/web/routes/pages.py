@@ -24,16 +24,19 @@ SHOWN_REJECTS = 500
 
 @router.get("/")
 def home(user: CurrentUser) -> Response:
-    target = {"caseworker": "/uploads", "auditor": "/runs", "admin": "/admin/users"}[user.role]
+    target = {"caseworker": "/uploads", "admin": "/admin/users"}.get(user.role, "/runs")
     return RedirectResponse(target, status_code=303)
 
 
 def _uploads_page(
     request: Request, db: DB, user: User, error: str | None = None, status: int = 200
 ) -> Response:
-    require(user, "caseworker", "auditor")
+    require(user, "caseworker", "reviewer", "auditor")
     query = select(Upload).where(town_clause(user, Upload.town)).order_by(Upload.created_at.desc())
-    return render(request, "uploads.html", {"uploads": db.scalars(query).all(), "error": error}, status)
+    from subsidy_engine.roster.schema import COLUMNS
+
+    context = {"uploads": db.scalars(query).all(), "error": error, "columns": len(COLUMNS)}
+    return render(request, "uploads.html", context, status)
 
 
 @router.get("/uploads")

@@ -19,6 +19,7 @@ from subsidy_engine.web.jobs import job_view
 from subsidy_engine.web.masking import mask_text, scrub_paths
 from subsidy_engine.web.models import Check, Job, Run, StoredFile, Upload, User
 from subsidy_engine.web.routes.service import log_event, visible_job
+from subsidy_engine.web.services import bank, release
 from subsidy_engine.web.services.runs import RUN_FILES
 from subsidy_engine.web.store import sha256_file
 from subsidy_engine.web.templating import render
@@ -116,6 +117,8 @@ def run_page(request: Request, db: DB, user: CurrentUser, run_id: str) -> Respon
                 if k in kinds and k != "payments.xlsx"
             ],
             "checks": checks,
+            "release": release.panel(db, run, user),
+            "bank": bank.bank_panel(db, run, user),
         },
     )
 

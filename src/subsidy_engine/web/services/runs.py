@@ -146,6 +146,9 @@ def execute_run(
         total=view["grand"]["金额"] if view["grand"] else "0.00",
         totals=view,
     )
+    from subsidy_engine.web.services.release import new_run_release
+
+    new_run_release(db, run, user, upload, out)  # 草稿, or a correction naming the approved run it replaces
     _commit_with_files(db, run, data_dir, out, {k: v[1] for k, v in RUN_FILES.items()}, run_id=run_id)
     return run
 

@@ -1,14 +1,20 @@
-"""What the sandbox's child process may be asked to do: check an uploaded roster, compare a paid list."""
+"""What the sandbox's child process may be asked to do: check an uploaded roster, compare a paid list, reconcile
+a bank's return."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from subsidy_engine.web.services.bank import reconcile_files
 from subsidy_engine.web.services.runs import diff_files
 from subsidy_engine.web.services.uploads import inspect_roster
 
-JOBS: dict[str, Callable[..., Any]] = {"roster": inspect_roster, "diff": diff_files}
+JOBS: dict[str, Callable[..., Any]] = {
+    "roster": inspect_roster,
+    "diff": diff_files,
+    "reconcile": reconcile_files,
+}
 
 
 def quiet_threads() -> None:
