@@ -123,6 +123,14 @@ def test_every_api_route_is_in_the_openapi_document(app: Any, browser: Any, monk
         ("GET", "/api/v1/runs/{run_id}/files/{name}"),
         ("GET", "/api/v1/runs/{run_id}/explain"),
         ("POST", "/api/v1/runs/{run_id}/explain"),
+        ("GET", "/api/v1/runs/{run_id}/release"),
+        ("POST", "/api/v1/runs/{run_id}/submit"),
+        ("POST", "/api/v1/runs/{run_id}/approve"),
+        ("POST", "/api/v1/runs/{run_id}/return"),
+        ("GET", "/api/v1/runs/{run_id}/bank-file"),
+        ("POST", "/api/v1/runs/{run_id}/reissue"),
+        ("POST", "/api/v1/runs/{run_id}/bank-return"),
+        ("POST", "/api/v1/runs/{run_id}/release"),
     }
     assert documented == expected
     assert _client(app, None).get("/api/v1/openapi.json").status_code == 401

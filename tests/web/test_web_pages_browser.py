@@ -1,7 +1,7 @@
-"""The pages as a township office sees them, in Debian's Chromium (Playwright): the caseworker, auditor and admin
-journeys at 1366 px and on a 390 px phone. Formatted numbers, no English code in the default views, Excel-ready
-downloads (BOM, IDs as text), the printable 公示 per 行政村, the rejected-household banner, no horizontal page
-scroll on the phone. Every page is saved at both widths (docs/screenshots/ with SUBSIDY_SCREENSHOTS=1)."""
+"""The pages as a township office sees them, in Debian's Chromium (Playwright): the caseworker, reviewer, auditor
+and admin journeys at 1366 px and on a 390 px phone. Formatted numbers, no English code in the default views,
+Excel-ready downloads (BOM, IDs as text), the printable 公示 per 行政村, the rejected-household banner, the
+approval with the audit's warnings, no horizontal page scroll on the phone. Every page is saved at both widths (docs/screenshots/ with SUBSIDY_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -83,6 +83,7 @@ def test_the_journeys_read_like_a_township_office(server: Any, cli_seed: Path, t
 
     url, app = server
     add_user(app, "xinglong", "caseworker", "兴隆镇")
+    add_user(app, "shenhe", "reviewer", "兴隆镇")
     add_user(app, "auditor", "auditor")
     add_user(app, "admin", "admin")
     shots = _shots()
@@ -111,7 +112,7 @@ def test_the_journeys_read_like_a_township_office(server: Any, cli_seed: Path, t
         form = page.locator("#add-user")
         form.get_by_label("用户名").fill("temp")
         form.get_by_label("角色").select_option("caseworker")
-        form.get_by_label("乡镇(仅乡镇经办人)").select_option("兴隆镇")
+        form.get_by_label("乡镇(仅经办人、审核人)").select_option("兴隆镇")
         form.get_by_label("初始密码(至少 8 位)").fill(PASSWORD)
         form.get_by_role("button", name="新增").click()
         temp = page.locator('tr[data-user="temp"]')
@@ -250,6 +251,27 @@ def test_the_journeys_read_like_a_township_office(server: Any, cli_seed: Path, t
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=shots / "explain-390.png")
         page.set_viewport_size(WIDE)
+
+        # the caseworker submits the run; a reviewer of the town sees the auditor's warnings on the list itself
+        page.goto(run_url)
+        page.get_by_role("button", name="提交审核").click()
+        expect(page.locator("#state")).to_have_text("已提交", timeout=60000)
+        page.get_by_role("button", name="退出").click()
+        _sign_in(page, url, "shenhe")
+        page.goto(run_url)
+        dead = page.locator('fieldset.warning[data-code="HEAD_DECEASED"]')
+        expect(dead.locator("legend")).to_have_text("户主已死亡仍为低保领款人:5 户,涉及金额 36,472.00 元")
+        expect(dead.locator("tbody tr")).to_have_count(5)
+        expect(page.locator("fieldset.warning")).to_have_count(4)
+        _check_page(page, shots, "approve")
+        page.get_by_role("button", name="审核通过").click()  # nothing ticked: refused, naming what is open
+        expect(page.locator("p.error")).to_contain_text("还有 4 条提示未确认")
+        page.goto(run_url)
+        for box in page.locator("input[name=ack]").all():
+            box.check()
+        page.get_by_role("button", name="审核通过").click()
+        expect(page.locator("#state")).to_have_text("已审核")
+        expect(page.locator("#export-form")).to_be_visible()
         page.get_by_role("button", name="退出").click()
 
         # auditor: the comparison in tables, finding types in Chinese
