@@ -338,7 +338,7 @@ def test_the_reviewer_is_a_role_bound_to_a_town(
     from conftest import PASSWORD
     from subsidy_engine.cli.main import main
 
-    caseworker, run_id = _run(app, browser, tmp_path)
+    _, run_id = _run(app, browser, tmp_path)
     add_user(app, "admin", "admin")
     admin = browser("admin")
     assert '<option value="reviewer">审核人</option>' in admin.get("/admin/users").text

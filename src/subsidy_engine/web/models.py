@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROLES = ("caseworker", "reviewer", "auditor", "admin")
@@ -147,6 +147,7 @@ class BankBatch(Base):
     lines still unpaid, 证件号码 masked); None until the return is reconciled."""
 
     __tablename__ = "bank_batches"
+    __table_args__ = (UniqueConstraint("run_id", "seq", name="uq_bank_batches_run_seq"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)  # 1 for the first batch of the run, then 2, 3 …

@@ -2,8 +2,8 @@
 with the shipped layout), the bank's return reconciled in the sandbox, re-issue, and the run made 已发放.
 
 A batch lives in `DATA/bank/<batch id>/` (`bank.csv`, `bank.xlsx`, `bank-待补账号.csv`; after the return,
-`return/input.<kind>` and `recon/` with paid.csv, failed.csv, held.csv, errors.csv, summary.json), never in the
-run's folder: an approved run's files do not change. The first batch of a run pays its whole list — unless the
+`return-<n>/input.<kind>` and `recon-<n>/` with paid.csv, failed.csv, held.csv, errors.csv, summary.json: a fresh
+pair per attempt, so an attempt killed half-way leaves nothing in the next one's way), never in the run's folder: an approved run's files do not change. The first batch of a run pays its whole list — unless the
 run corrects one that went to the bank already, then it re-issues what that run's last reconciliation left
 unpaid (the command line's `--reissue`), so nobody is paid twice. A re-issue pays the lines the last
 reconciliation left failed or held back. The run becomes 已发放 when every line is paid or written off.
@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from subsidy_engine.release import states
@@ -38,10 +39,10 @@ BATCH_FILES: dict[str, tuple[str, str, str, bool]] = {
     "held-accounts.csv": ("暂缓名单(缺少或错误的代发账号)", "bank-待补账号.csv", CSV, False),
 }
 RECON_FILES: dict[str, tuple[str, str, str, bool]] = {
-    "paid.csv": ("已发放(paid.csv,发放名单格式)", "recon/paid.csv", CSV, True),
-    "failed.csv": ("发放失败(failed.csv)", "recon/failed.csv", CSV, True),
-    "held.csv": ("暂缓(held.csv)", "recon/held.csv", CSV, True),
-    "errors.csv": ("回盘错误(errors.csv)", "recon/errors.csv", CSV, True),
+    "paid.csv": ("已发放(paid.csv,发放名单格式)", "paid.csv", CSV, True),
+    "failed.csv": ("发放失败(failed.csv)", "failed.csv", CSV, True),
+    "held.csv": ("暂缓(held.csv)", "held.csv", CSV, True),
+    "errors.csv": ("回盘错误(errors.csv)", "errors.csv", CSV, True),
 }
 SHOWN_ERRORS = 200
 UNRESOLVED = "回盘有误或未回盘:须与银行核实(可能已发放)"
@@ -53,6 +54,11 @@ def batches(db: Session, run: Run) -> list[BankBatch]:
 
 def folder_of(data_dir: Path, batch: BankBatch) -> Path:
     return data_dir / "bank" / batch.id
+
+
+def recon_of(data_dir: Path, batch: BankBatch) -> Path:
+    """The reconciliation folder of a reconciled batch (what a re-issue reads)."""
+    return folder_of(data_dir, batch) / str((batch.summary or {}).get("recon", "recon"))
 
 
 def _paths(settings: Settings, db: Session, run: Run) -> tuple[Path, Path, dict[Path, str]]:
@@ -131,7 +137,7 @@ def export_batch(
             run_dir,
             layout,
             roster=roster,
-            reissue=folder_of(settings.data_dir, source) / "recon" if source else None,
+            reissue=recon_of(settings.data_dir, source) if source else None,
         )
         b = prepared.batch
         if not b.lines:
@@ -162,6 +168,10 @@ def export_batch(
         db.flush()
         db.add_all(_files(settings.data_dir, folder, BATCH_FILES, row.id))
         db.commit()
+    except IntegrityError:  # another request made this batch in the meantime (run_id, seq are unique)
+        db.rollback()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise Refused("BUSY", "另一个请求刚生成了代发批次,请刷新页面") from None
     except BaseException:
         db.rollback()
         shutil.rmtree(folder, ignore_errors=True)
@@ -209,10 +219,10 @@ def reconcile(
     folder = folder_of(settings.data_dir, last)
     source_batch = db.get(BankBatch, last.reissue_of) if last.reissue_of else None
     run_dir, roster, names = _paths(settings, db, run)
-    if (folder / "return").exists():
-        raise Refused("BUSY", f"批次 {last.number} 正在对账,请稍候刷新页面")
-    received = receive(source, folder / "return", settings.max_upload_bytes, allow_parquet=False)
+    attempt = new_id()[:12]
+    received = receive(source, folder / f"return-{attempt}", settings.max_upload_bytes, allow_parquet=False)
     names[received.path] = Path(shown).name[:200] or "银行回盘"
+    out = folder / f"recon-{attempt}"
     try:
         summary = run_job(
             "reconcile",
@@ -220,10 +230,8 @@ def reconcile(
                 "run_dir": str(run_dir),
                 "roster": str(roster),
                 "return_path": str(received.path),
-                "out": str(folder / "recon"),
-                "reissue": str(folder_of(settings.data_dir, source_batch) / "recon")
-                if source_batch
-                else None,
+                "out": str(out),
+                "reissue": str(recon_of(settings.data_dir, source_batch)) if source_batch else None,
                 "number": last.number,
             },
             received.path.parent,
@@ -231,7 +239,7 @@ def reconcile(
             names,
         )
         make_private(folder)
-        files = _files(settings.data_dir, folder, RECON_FILES, last.id)
+        files = _files(settings.data_dir, out, RECON_FILES, last.id)
         files += [
             StoredFile(
                 batch_id=last.id,
@@ -241,15 +249,21 @@ def reconcile(
                 size=received.size,
             )
         ]
-        last.summary = {**summary, "return_name": names[received.path]}
-        last.reconciled_by = user.id
-        last.reconciled_at = utcnow()
+        summary = {**summary, "return_name": names[received.path], "recon": out.name}
+        result = db.execute(  # only the first of two returns sent at once is kept
+            update(BankBatch)
+            .where(BankBatch.id == last.id, BankBatch.reconciled_at.is_(None))
+            .values(summary=summary, reconciled_by=user.id, reconciled_at=utcnow())
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise Refused("RECONCILED", f"批次 {last.number} 刚由另一个请求对账,请刷新页面")
         db.add_all(files)
         db.commit()
+        db.refresh(last)
     except BaseException:
         db.rollback()
-        shutil.rmtree(folder / "return", ignore_errors=True)
-        shutil.rmtree(folder / "recon", ignore_errors=True)
+        shutil.rmtree(received.path.parent, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
         raise
     done = False
     if not unpaid_lines(db, run):

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("reconciled_by", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
         sa.Column("reconciled_at", WHEN, nullable=True),
         sa.Column("summary", sa.JSON, nullable=True),
+        sa.UniqueConstraint("run_id", "seq", name="uq_bank_batches_run_seq"),
     )
     op.create_index("ix_bank_batches_run_id", "bank_batches", ["run_id"])
     with op.batch_alter_table("files") as batch:
