@@ -89,7 +89,7 @@ def test_a_month_from_draft_to_paid_through_the_pages(app: Any, browser: Any, tm
     r = reviewer.post(f"/runs/{run_id}/approve")
     assert r.status_code == 409 and "还有 3 条提示未确认" in r.text
     r = reviewer.post(f"/runs/{run_id}/approve", {"ack": ["ID_INVALID", "HEAD_DECEASED"]})
-    assert r.status_code == 409 and "还有 1 条提示未确认:HOUSEHOLDS_LEFT_OUT" in r.text
+    assert r.status_code == 409 and "还有 1 条提示未确认:未通过校验、未参与计算的户;" in r.text
     assert _row(app, run_id).release_state == "已提交"
     r = reviewer.post(f"/runs/{run_id}/approve", {"ack": codes})
     assert r.status_code == 200 and 'id="state">已审核<' in r.text and 'id="locked"' in r.text

@@ -74,7 +74,7 @@ def test_the_month_through_the_api(app: Any, tmp_path: Path, monkeypatch: Any) -
         reviewer.post(f"{base}/approve", json={"acknowledged": codes[:2]}),
         409,
         "unacknowledged",
-        "HOUSEHOLDS_LEFT_OUT",
+        "还有 1 条提示未确认:未通过校验、未参与计算的户",
     )
     r = reviewer.post(f"{base}/approve", json={"acknowledged": codes})
     assert (

@@ -115,26 +115,28 @@ def users_add(name: str, role: str, town: str | None, password_stdin: bool, data
     else:
         password = click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
     engine = make_engine(load_settings(data).database_url)
-    upgrade(engine)
-    with sessions(engine)() as db:
-        try:
-            user = create_user(db, name, password, role, town)
-        except UserError as exc:
-            raise click.UsageError(str(exc)) from None
-        db.commit()
-        from subsidy_engine.web import accesslog
+    try:  # a refused user closes the connections too
+        upgrade(engine)
+        with sessions(engine)() as db:
+            try:
+                user = create_user(db, name, password, role, town)
+            except UserError as exc:
+                raise click.UsageError(str(exc)) from None
+            db.commit()
+            from subsidy_engine.web import accesslog
 
-        accesslog.record(
-            engine,
-            user=None,
-            user_name="(命令行)",
-            address="local",
-            action="user_add",
-            target=f"user:{user.id} {user.name}",
-            detail={"role": user.role, "town": user.town},
-        )
-        click.echo(f"已新增用户 {user.name}({user.role}{',' + user.town if user.town else ''})")
-    engine.dispose()
+            accesslog.record(
+                engine,
+                user=None,
+                user_name="(命令行)",
+                address="local",
+                action="user_add",
+                target=f"user:{user.id} {user.name}",
+                detail={"role": user.role, "town": user.town},
+            )
+            click.echo(f"已新增用户 {user.name}({user.role}{',' + user.town if user.town else ''})")
+    finally:
+        engine.dispose()
 
 
 @users.command("list")

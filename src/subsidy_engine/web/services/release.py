@@ -228,16 +228,25 @@ def approve(data_dir: Path, db: Session, run: Run, user: User, acknowledged: lis
     """已提交 → 已审核 by another reviewer of the town, every warning acknowledged; the files are locked."""
     _done(run)
     r = record_of(db, run)
-    codes = [str(w["code"]) for w in run.warnings or []]
+    titles = {str(w["code"]): str(w["title"]) for w in run.warnings or []}
+    ticked = [c for c in acknowledged if c in titles]
     when = utcnow()
-    new = states.approve(
-        r,
-        actor(user),
-        files=current_files(data_dir, db, run),
-        warnings=codes,
-        acknowledged=[c for c in acknowledged if c in codes],
-        at=now_text(when),
-    )
+    try:
+        new = states.approve(
+            r,
+            actor(user),
+            files=current_files(data_dir, db, run),
+            warnings=list(titles),
+            acknowledged=ticked,
+            at=now_text(when),
+        )
+    except Refused as exc:  # the warnings still open named as the page names them, not by their codes
+        if exc.code != "UNACKNOWLEDGED":
+            raise
+        left = [t for c, t in titles.items() if c not in ticked]
+        raise Refused(
+            exc.code, f"还有 {len(left)} 条提示未确认:{'、'.join(left)};请逐项核实、勾选后再审核通过"
+        ) from None
     _not_superseded(db, run, "审核")
     store(db, run, new, approved_by=user.id, approved_at=when)
     return new
