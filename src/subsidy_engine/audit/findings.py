@@ -17,8 +17,9 @@ import pandas as pd
 
 from subsidy_engine.audit.codes import DIFF_TITLES, ROSTER_TITLES, Code
 from subsidy_engine.audit.declared import Declared
-from subsidy_engine.audit.diff import DiffResult, PaymentList, diff, from_run, read_payments
+from subsidy_engine.audit.diff import DiffResult, PaymentList, diff, diff_sheets, from_run, read_payments
 from subsidy_engine.audit.lines import Finding, diff_findings
+from subsidy_engine.audit.workbook import write_audit_workbook
 from subsidy_engine.periods import Period, parse_period
 from subsidy_engine.roster.read import RawRoster
 from subsidy_engine.rulebook.load import load_rulebook
@@ -88,9 +89,6 @@ def audit_run(run: RunResult, paid: PaymentList | None = None) -> AuditResult:
 
 def write_workbook(result: AuditResult, path: str | Path) -> Path:
     """The audit workbook of a result: 汇总 (应发 vs 实发, findings by type), one sheet per code, the diff."""
-    from subsidy_engine.audit.diff import diff_sheets
-    from subsidy_engine.audit.workbook import write_audit_workbook
-
     d = result.diff
     return write_audit_workbook(
         path,

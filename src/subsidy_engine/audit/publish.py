@@ -16,7 +16,7 @@ from subsidy_engine.cli.texttable import ID_LIKE, mask_id
 from subsidy_engine.errors import InputError
 from subsidy_engine.run import safecells
 from subsidy_engine.run.outdir import atomic_folder, os_errors
-from subsidy_engine.run.output import write_csv, write_xlsx
+from subsidy_engine.run.writers import write_csv, write_xlsx
 
 PUBLISHED_COLUMNS = ["发放月份", "项目", "户编号", "证件号码", "姓名", "乡镇", "行政村", "金额"]
 PUBLISH_DIR = "publish"

@@ -12,16 +12,15 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TypeAlias
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from subsidy_engine.roster.cells import quoted
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-Numbers = Union[np.ndarray, "pa.Array", "pa.ChunkedArray"]  # normalized numbers: objects or pyarrow strings
+Numbers: TypeAlias = np.ndarray | pa.Array | pa.ChunkedArray  # normalized numbers: objects or pyarrow strings
 
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 CHECK_CHARS = "10X98765432"
@@ -99,9 +98,6 @@ def _few(chars: Iterable[str], most: int = 3) -> str:
 
 def _digit_matrix(numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:
     """(rows that are 18 ASCII characters, their k×18 uint8 matrix of character codes), via pyarrow."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     arr = (
         numbers
         if isinstance(numbers, pa.Array | pa.ChunkedArray)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from python_calamine import CalamineWorkbook
 
 from subsidy_engine.errors import FileFormatError
 from subsidy_engine.limits import Limits
@@ -21,8 +22,6 @@ from subsidy_engine.roster.xlsx_guard import Mark, check_xlsx
 
 def read_xlsx(p: Path, raw: bytes, limits: Limits) -> Cells:
     book = check_xlsx(raw, str(p), limits)
-    from python_calamine import CalamineWorkbook
-
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         sheet = wb.get_sheet_by_index(0)

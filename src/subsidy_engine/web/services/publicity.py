@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from subsidy_engine.audit.workbook import write_sheets
 from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.run.payments import fen_text
 
@@ -51,8 +52,6 @@ def total(frame: pd.DataFrame) -> str:
 
 def write_publicity_xlsx(villages: dict[str, pd.DataFrame], path: Path) -> None:
     """One sheet per 行政村 (its name), amounts as numbers shown #,##0.00, a 合计 row last."""
-    from subsidy_engine.audit.workbook import write_sheets
-
     sheets = []
     for village, frame in villages.items():
         last = pd.DataFrame([["合计", "", "", "", "", "", total(frame)]], columns=COLUMNS)
