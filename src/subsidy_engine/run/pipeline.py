@@ -78,7 +78,7 @@ def run_engine(
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     if engine == "rete":
-        from subsidy_engine.engines.rete import ReteEngine  # late: start-up, durable-rules
+        from subsidy_engine.engines.rete.engine import ReteEngine  # late: start-up, durable-rules
 
         return ReteEngine(rulebook, processes).run(persons, period, progress)
     if engine == "dask":
