@@ -21,10 +21,10 @@ import pandas as pd
 from subsidy_engine.audit.workbook import write_sheets
 from subsidy_engine.cli.texttable import mask_id, table
 from subsidy_engine.errors import InputError
+from subsidy_engine.money import fen_text
 from subsidy_engine.roster import cells
 from subsidy_engine.run import safecells
 from subsidy_engine.run.output import write_csv
-from subsidy_engine.run.payments import fen_text
 
 KEY = ["发放月份", "项目", "户编号", "证件号码"]
 REQUIRED = [*KEY, "金额"]

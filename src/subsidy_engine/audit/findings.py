@@ -20,11 +20,11 @@ from subsidy_engine.audit.declared import Declared
 from subsidy_engine.audit.diff import DiffResult, PaymentList, diff, diff_sheets, from_run, read_payments
 from subsidy_engine.audit.lines import Finding, diff_findings
 from subsidy_engine.audit.workbook import write_audit_workbook
+from subsidy_engine.money import fen_text
 from subsidy_engine.periods import Period, parse_period
 from subsidy_engine.roster.read import RawRoster
 from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.rulebook.model import Rulebook
-from subsidy_engine.run.payments import fen_text
 from subsidy_engine.run.pipeline import evaluate_roster
 from subsidy_engine.run.result import RunResult
 

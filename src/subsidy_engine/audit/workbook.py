@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from subsidy_engine.cli.texttable import width
-from subsidy_engine.run.payments import fen_text
+from subsidy_engine.money import fen, fen_text
 from subsidy_engine.run.safecells import xlsx_text
 from subsidy_engine.run.writers import rezip_deterministic
 
@@ -96,8 +96,7 @@ def audit_summary(
         rows.append(["合计", "实发 − 应发", "", fen_text(paid_fen - due_fen)])
     for code, title in titles.items():
         part = findings[findings["代码"] == code]
-        fen = sum(int(Decimal(v) * 100) for v in part["涉及金额"])
-        rows.append([code, title, len(part), fen_text(fen)])
+        rows.append([code, title, len(part), fen_text(sum(fen(v) for v in part["涉及金额"]))])
     return pd.DataFrame(rows, columns=["代码", "项目", "条数", "金额"])
 
 

@@ -23,11 +23,11 @@ from subsidy_engine.audit.rerun import rerun
 from subsidy_engine.audit.workbook import write_sheets
 from subsidy_engine.cli.exitcodes import edge
 from subsidy_engine.cli.texttable import table
+from subsidy_engine.money import fen, fen_text
 from subsidy_engine.roster.read import read_roster
 from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.run.outdir import atomic_file, atomic_folder, check_target, os_errors
 from subsidy_engine.run.output import write_csv
-from subsidy_engine.run.payments import fen_text
 
 
 @click.command("rerun")
@@ -107,8 +107,7 @@ def audit_cmd(
     for code, title in finding_titles(res.run.rulebook).items():
         part = f[f["代码"] == code]
         if len(part):
-            fen = sum(int(v.replace(".", "")) for v in part["涉及金额"])
-            rows.append([code, title, str(len(part)), fen_text(fen)])
+            rows.append([code, title, str(len(part)), fen_text(sum(fen(v) for v in part["涉及金额"]))])
     click.echo(f"期间 {res.run.period.label}  发现 {len(f)} 条")
     if len(rows) > 1:
         click.echo(table(rows, right={2, 3}))

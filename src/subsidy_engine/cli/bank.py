@@ -17,12 +17,12 @@ import click
 
 from subsidy_engine.cli.exitcodes import edge
 from subsidy_engine.cli.texttable import table
+from subsidy_engine.money import fen_text
 from subsidy_engine.release.accounts import REASONS
 from subsidy_engine.release.bank import export, prepare, settle
 from subsidy_engine.release.bankfile import SUFFIXES, held_path
 from subsidy_engine.release.layout import ENCODINGS, load_layout
 from subsidy_engine.run.outdir import check_target
-from subsidy_engine.run.payments import fen_text
 
 _common = [
     click.option(

@@ -12,12 +12,12 @@ import click
 from subsidy_engine.cli.exitcodes import edge
 from subsidy_engine.cli.texttable import table as _table
 from subsidy_engine.handbook.render import write_book
+from subsidy_engine.money import fen, fen_text
 from subsidy_engine.rulebook.compare import compare, compare_dates
 from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.run.cases import read_case_folder
 from subsidy_engine.run.coverage import DEFAULT_CASES, measure, report
 from subsidy_engine.run.outdir import check_target
-from subsidy_engine.run.payments import fen_text
 
 
 @click.group()
@@ -62,9 +62,9 @@ def rules_show(folder: Path | None, on: str | None) -> None:
         start, entry = hit
         v = entry.value
         value = (
-            " ".join(f"{k}:{fen_text(int(x * 100))}" for k, x in v.items())
+            " ".join(f"{k}:{fen_text(fen(x))}" for k, x in v.items())
             if isinstance(v, dict)
-            else fen_text(int(v * 100))
+            else fen_text(fen(v))
         )
         status = "正式" if p.status_at(day) == "official" else "假定"
         rows.append(

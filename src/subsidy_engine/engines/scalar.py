@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from subsidy_engine.money import fen
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
 from subsidy_engine.rulebook.model import Rulebook
@@ -102,7 +103,7 @@ class Scalar:
         if v is None:
             return 0  # a blank nullable int
         if t is not None and t.kind == "money" and isinstance(v, Decimal):
-            return int(v * 100)
+            return fen(v)
         if isinstance(v, Decimal):
             return int(v)
         return v

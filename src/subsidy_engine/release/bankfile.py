@@ -15,10 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine.money import fen_text
 from subsidy_engine.release.batch import BankLine, Batch
 from subsidy_engine.release.layout import Layout
 from subsidy_engine.run import safecells
-from subsidy_engine.run.payments import fen_text
 from subsidy_engine.run.writers import rezip_deterministic
 
 SUFFIXES = (".csv", ".xlsx")

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from subsidy_engine import money
 from subsidy_engine.limits import max_amount_fen
 
 EPOCH = dt.date(1970, 1, 1)
@@ -189,7 +190,7 @@ def parse_money(value: object, ceiling_fen: int | None = None) -> int:
 
 
 def _fen(amount: Decimal, value: object, ceiling_fen: int) -> int:
-    """A non-negative amount in fen, from its digits (exact at any length: no decimal context rounds it)."""
+    """A non-negative amount in fen (money.fen: exact at any length), its size checked before it is built."""
     _, digits, exp = amount.as_tuple()
     assert isinstance(exp, int)
     n = len(digits)
@@ -203,7 +204,7 @@ def _fen(amount: Decimal, value: object, ceiling_fen: int) -> int:
     elif exp < -2:
         raise CellError("MONEY_PRECISION", f"金额最多两位小数: {quoted(as_text(value))}")
     else:
-        fen = int("".join(map(str, digits[:n]))) * 10 ** (exp + 2)
+        fen = money.fen(amount)
     if fen is None or fen > ceiling_fen:
         raise CellError(
             "MONEY_TOO_LARGE",

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from subsidy_engine.money import fen_text
 from subsidy_engine.roster import cells, idcard
 from subsidy_engine.roster.columns import NO_DATE, NO_MONEY, Parsed, Problems
 from subsidy_engine.roster.schema import HOUSEHOLD_COLUMNS, Column
@@ -249,7 +250,7 @@ def _display(col: Column, value: Any) -> str:
     if col.kind == "month":
         return "" if value == NO_DATE else cells.month_text(int(value))
     if col.kind == "money":
-        return "" if value == NO_MONEY else f"{int(value) // 100}.{int(value) % 100:02d}"
+        return "" if value == NO_MONEY else fen_text(int(value))
     if col.kind == "bool":
         return "是" if value else "否"
     return str(value)

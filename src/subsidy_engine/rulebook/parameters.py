@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from subsidy_engine.errors import RulebookError
+from subsidy_engine.money import is_fen
 from subsidy_engine.rulebook import yamlio
 from subsidy_engine.rulebook.files import Parameter
 from subsidy_engine.rulebook.limits import YUAN_CEILING
@@ -50,7 +51,7 @@ def check_param(name: str, p: Parameter, refs: set[str], file: str, data: Any) -
                 raise RulebookError(
                     f"参数 {name} 在 {d} 的金额 {v} 超出上限 {YUAN_CEILING} 元(1 亿元)", file=file, line=line
                 )
-            if v < 0 or v * 100 != (v * 100).to_integral_value():
+            if v < 0 or not is_fen(v):
                 raise RulebookError(
                     f"参数 {name} 在 {d} 的金额 {v} 应为非负、最多两位小数", file=file, line=line
                 )

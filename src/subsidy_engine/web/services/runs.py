@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,10 @@ from subsidy_engine.audit.publish import publish
 from subsidy_engine.audit.rerun import rerun
 from subsidy_engine.engines.vectorized import Progress
 from subsidy_engine.errors import PeriodNotCoveredError, SubsidyError
+from subsidy_engine.money import fen, fen_text
 from subsidy_engine.roster.read import read_roster
 from subsidy_engine.roster.validate import REJECT_COLUMNS
 from subsidy_engine.run.output import write_csv, write_run
-from subsidy_engine.run.payments import fen_text
 from subsidy_engine.run.pipeline import evaluate_file
 from subsidy_engine.web.config import Settings
 from subsidy_engine.web.labels import covered_periods
@@ -63,10 +62,6 @@ CHECK_FILES: dict[str, tuple[str, str]] = {
     "diff.csv": ("差异明细", "text/csv; charset=utf-8"),
     "bad_lines.csv": ("无法读取的行", "text/csv; charset=utf-8"),
 }
-
-
-def fen(amount: str) -> int:
-    return int(Decimal(amount) * 100)
 
 
 def totals_view(totals: pd.DataFrame) -> dict[str, Any]:
