@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from subsidy_engine.audit.workbook import write_sheets
-from subsidy_engine.cli.texttable import mask_id, table
+from subsidy_engine.cli.texttable import table
 from subsidy_engine.errors import InputError
 from subsidy_engine.money import fen_text
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.roster import cells
 from subsidy_engine.run import safecells
 from subsidy_engine.run.output import write_csv

@@ -27,7 +27,6 @@ from subsidy_engine.cli.progress import stage_lines
 from subsidy_engine.cli.roster import roster as roster_group
 from subsidy_engine.cli.rules import rules as rules_group
 from subsidy_engine.cli.service import register as register_service_commands
-from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.cli.texttable import table as _table
 from subsidy_engine.cli.web import register as register_web_commands
 from subsidy_engine.engines.explain import Explainer, named, render_text, select
@@ -38,6 +37,7 @@ from subsidy_engine.errors import (
 )
 from subsidy_engine.impact.reform import apply_edits, parse_edit
 from subsidy_engine.periods import parse_period
+from subsidy_engine.privacy import mask_cell, mask_id
 from subsidy_engine.roster.read import read_roster
 from subsidy_engine.roster.validate import REJECT_COLUMNS
 from subsidy_engine.roster.validate import validate as check
@@ -234,7 +234,7 @@ def validate(roster: Path, out: Path | None, overwrite: bool, limit: int) -> Non
         shown = v.rejects.head(limit)
         rows = [["行号", "列", "值", "原因代码", "说明"]]
         rows += [
-            [str(r["行号"]), r["列"], _mask_value(r["列"], r["值"]), r["原因代码"], r["说明"]]
+            [str(r["行号"]), r["列"], mask_cell(r["列"], r["值"]), r["原因代码"], r["说明"]]
             for _, r in shown.iterrows()
         ]
         click.echo(_table(rows, right={0}))
@@ -246,13 +246,6 @@ def validate(roster: Path, out: Path | None, overwrite: bool, limit: int) -> Non
         click.echo(f"已写入 {out}")
     if v.rows_rejected:
         sys.exit(1)
-
-
-def _mask_value(column: str, value: str) -> str:
-    """证件号码 and 残疾证号 are personal data: the terminal shows them masked."""
-    if column in ("证件号码", "id_number", "残疾证号", "disability_cert") and len(value) >= 10:
-        return value[:6] + "*" * (len(value) - 10) + value[-4:]
-    return value
 
 
 @main.command()

@@ -14,8 +14,8 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.money import fen_text
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.release.batch import BankLine, Batch
 from subsidy_engine.release.layout import Layout
 from subsidy_engine.run import safecells

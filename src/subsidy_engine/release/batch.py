@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.errors import EvaluationError
 from subsidy_engine.money import fen_text
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.release.accounts import PayeeAccount
 from subsidy_engine.release.layout import Layout
 from subsidy_engine.release.runfolder import RunFolder, RunFolderError

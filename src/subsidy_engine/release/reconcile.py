@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.money import fen_text
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.release.batch import BankLine, Batch
 from subsidy_engine.release.returns import ReturnRow
 

@@ -10,12 +10,12 @@ from fastapi.responses import FileResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.engines.explain import Explainer, named, render_text
 from subsidy_engine.engines.explain import select as pick
 from subsidy_engine.engines.plain import render_plain
 from subsidy_engine.errors import SubsidyError
 from subsidy_engine.periods import parse_period
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.roster.read import read_roster
 from subsidy_engine.roster.validate import validate
 from subsidy_engine.rulebook.load import load_rulebook

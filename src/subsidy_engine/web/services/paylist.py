@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.run.excel import read_machine_csv
 from subsidy_engine.run.payments import fen_text
 

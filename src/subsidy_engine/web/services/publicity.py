@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from subsidy_engine.audit.workbook import write_sheets
-from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.money import fen, fen_text
+from subsidy_engine.privacy import mask_id
 
 COLUMNS = ["序号", "户编号", "姓名", "证件号码", "项目", "月数", "金额"]
 
