@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from subsidy_engine.roster.cells import quoted
+from subsidy_engine.roster.reasons import Reason
 
 Numbers: TypeAlias = np.ndarray | pa.Array | pa.ChunkedArray  # normalized numbers: objects or pyarrow strings
 
@@ -45,18 +46,18 @@ def id_problem(number: str, numeric: bool = False) -> tuple[str, str] | None:
     upper-cased; `numeric`: the cell was a spreadsheet number, not text. The message says what is wrong in
     words a caseworker can act on and never repeats the whole number (the value column has it)."""
     if numeric or _SCIENTIFIC.fullmatch(number):
-        return "ID_FORMAT", LOST_TO_EXCEL
+        return Reason.ID_FORMAT, LOST_TO_EXCEL
     if len(number) != 18 or not _NUMBER.fullmatch(number):
-        return "ID_FORMAT", _shape_problem(number)
+        return Reason.ID_FORMAT, _shape_problem(number)
     try:
         born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        return "ID_BIRTH_DATE", f"证件号码中的出生日期 {number[6:14]} 不是有效日期"
+        return Reason.ID_BIRTH_DATE, f"证件号码中的出生日期 {number[6:14]} 不是有效日期"
     if born < MIN_BIRTH:
-        return "ID_BIRTH_DATE", f"证件号码中的出生日期 {number[6:14]} 早于1900年"
+        return Reason.ID_BIRTH_DATE, f"证件号码中的出生日期 {number[6:14]} 早于1900年"
     expected = check_char(number[:17])
     if expected != number[17]:
-        return "ID_CHECKSUM", f"证件号码有误,请核对原件(校验位错误:按前17位应为 {expected})"
+        return Reason.ID_CHECKSUM, f"证件号码有误,请核对原件(校验位错误:按前17位应为 {expected})"
     return None
 
 

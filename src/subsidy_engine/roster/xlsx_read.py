@@ -17,6 +17,7 @@ from subsidy_engine.errors import FileFormatError
 from subsidy_engine.limits import Limits
 from subsidy_engine.roster.cellgrid import Cells, blank, column_label, frame_from_rows
 from subsidy_engine.roster.cells import TRIM
+from subsidy_engine.roster.reasons import Reason
 from subsidy_engine.roster.xlsx_guard import Mark, check_xlsx
 
 
@@ -54,7 +55,7 @@ def read_xlsx(p: Path, raw: bytes, limits: Limits) -> Cells:
 
 
 def _problem(m: Mark) -> tuple[int | str, str, str, str]:
-    if m.code == "CELL_ERROR":
+    if m.code == Reason.CELL_ERROR:
         why = "公式出错,多为 VLOOKUP 没有找到" if m.text == "#N/A" else "公式出错"
         msg = f"单元格为错误值 {m.text}({why}),不能当作空白;请在 Excel 中修正后重新导入"
         return (m.col, m.text, m.code, msg)
