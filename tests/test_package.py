@@ -1,6 +1,10 @@
 """The package's shape, read from its source: no import cycle among its modules (function-level and type-only
 imports counted), a function-level import only where it defers something heavy and says why, and every name a
-package's `__all__` promises resolves."""
+package's `__all__` promises resolves.
+
+A late import says why on its own line: `# late: start-up, <what it defers>` (a command that does not use
+openpyxl, dask, durable-rules, the web stack, … does not pay for loading it; tests/test_imports.py checks that
+for a CSV evaluate), or `# late: after the resource limits` in the sandbox's child process."""
 
 from __future__ import annotations
 
@@ -264,7 +268,7 @@ def test_a_function_level_import_defers_something_heavy_and_says_why() -> None:
                 )
             elif not reason:
                 problems.append(f"{where}: defers {', '.join(sorted(deferred))} but has no `{LATE} <reason>`")
-    assert problems == [], "function-level imports:\n" + "\n".join(problems)
+    assert problems == [], "function-level imports:\n" + "\n".join(dict.fromkeys(problems))
 
 
 def test_a_module_that_sets_limits_first_imports_only_the_standard_library_before() -> None:
@@ -284,6 +288,9 @@ def test_the_late_import_check_sees_a_comment_and_the_heavy_stack() -> None:
     lines = here.read_text(encoding="utf-8").splitlines()
     line = next(i for i, text in enumerate(lines, 1) if text.startswith("from test_imports import"))
     assert _late_comment(here, Import("t", "x", line, line, True, False)) is None
+    writers = MODULES["subsidy_engine.run.writers"]
+    late = next(i for i in IMPORTS["subsidy_engine.run.writers"] if i.late and i.target == "pyarrow.parquet")
+    assert _late_comment(writers, late) == "start-up, Parquet"
     assert _heavy({"openpyxl.styles", "pandas", "pyarrow", "subsidy_engine.engines.rete"}) == {
         "openpyxl",
         "subsidy_engine.engines.rete",
@@ -291,19 +298,27 @@ def test_the_late_import_check_sees_a_comment_and_the_heavy_stack() -> None:
     assert "subsidy_engine.web" in _heavy(_closure("subsidy_engine.web.app", _graph(top_level_only=True)))
 
 
-def test_every_name_a_package_promises_resolves() -> None:
-    packages = [m for m, p in MODULES.items() if p.name == "__init__.py" and ".migrations" not in m]
-    assert PACKAGE in packages
-    promised = 0
-    for name in packages:
-        package = importlib.import_module(name)
-        exported = getattr(package, "__all__", None)
-        if exported is None:
-            continue
-        for public in exported:
-            assert getattr(package, public, None) is not None, (
+def _declares_all(module: str) -> bool:
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return any(
+        isinstance(n, ast.Assign | ast.AnnAssign)
+        and any(
+            isinstance(t, ast.Name) and t.id == "__all__"
+            for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        )
+        for n in tree.body
+    )
+
+
+def test_every_name_an_all_promises_resolves() -> None:
+    """The package's `__all__` (names loaded on first use) and every subpackage's or module's that has one."""
+    declaring = [m for m in MODULES if _declares_all(m)]
+    assert PACKAGE in declaring
+    for name in declaring:
+        module = importlib.import_module(name)
+        for public in module.__all__:
+            assert getattr(module, public, None) is not None, (
                 f"{name}.__all__ names {public!r}, which does not resolve"
             )
-            promised += 1
-        assert set(dir(package)) >= set(exported)
-    assert promised >= len(subsidy_engine.__all__)
+        assert set(dir(module)) >= set(module.__all__), name
+    assert set(dir(subsidy_engine)) == set(subsidy_engine.__all__)

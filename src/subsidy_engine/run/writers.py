@@ -162,7 +162,7 @@ def rezip_deterministic(data: bytes, path: Path) -> None:
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    import pyarrow.parquet as pq  # late: start-up, Parquet reader
+    import pyarrow.parquet as pq  # late: start-up, Parquet
 
     table = pa.Table.from_pandas(frame.astype(str), preserve_index=False)
     table = table.replace_schema_metadata(None)
