@@ -4,7 +4,7 @@ package's `__all__` promises resolves.
 
 A late import says why on its own line: `# late: start-up, <what it defers>` (a command that does not use
 openpyxl, dask, durable-rules, the web stack, … does not pay for loading it; tests/test_imports.py checks that
-for a CSV evaluate), or `# late: after the resource limits` in the sandbox's child process."""
+for a CSV evaluate), or `# late: after the limits` (the resource limits) in the sandbox's child process."""
 
 from __future__ import annotations
 
