@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import roster_file
-from subsidy_engine.engines.rete import ReteEngine
+from subsidy_engine.engines.rete.engine import ReteEngine
 from subsidy_engine.periods import parse_period
 from subsidy_engine.roster.read import read_roster
 from subsidy_engine.roster.validate import validate

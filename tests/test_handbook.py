@@ -10,11 +10,12 @@ from pathlib import Path
 import openpyxl
 
 from helpers import make_id, run
+from subsidy_engine.money import fen
 from subsidy_engine.roster.read import read_roster
 from subsidy_engine.roster.schema import COLUMNS
 from subsidy_engine.roster.validate import validate
 from subsidy_engine.rulebook.load import DEFAULT_RULES, load_rulebook
-from subsidy_engine.rulebook.words import decimal_fen, status_words, yuan
+from subsidy_engine.rulebook.words import status_words, yuan
 
 
 def _book(tmp_path: Path, *extra: str) -> tuple[str, str]:
@@ -29,8 +30,8 @@ def _book(tmp_path: Path, *extra: str) -> tuple[str, str]:
 
 def _values(entry_value: object) -> list[str]:
     if isinstance(entry_value, dict):
-        return [yuan(decimal_fen(v)) for v in entry_value.values()]
-    return [yuan(decimal_fen(entry_value))]  # type: ignore[arg-type]
+        return [yuan(fen(v)) for v in entry_value.values()]
+    return [yuan(fen(entry_value))]  # type: ignore[arg-type]
 
 
 def test_the_book_states_every_value_of_every_parameter_with_its_notice_and_status(tmp_path: Path) -> None:

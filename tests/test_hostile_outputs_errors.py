@@ -170,12 +170,12 @@ def test_a_killed_writer_is_really_gone(tmp_path: Path) -> None:
 
 
 def test_an_internal_error_is_one_line_and_exit_70(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from subsidy_engine.run import pipeline
+    from subsidy_engine.cli import main
 
     def broken(*_: Any, **__: Any) -> None:
         raise KeyError("500119195804102018")
 
-    monkeypatch.setattr(pipeline, "evaluate_file", broken)
+    monkeypatch.setattr(main, "evaluate_file", broken)
     code, out, err = _evaluate(tmp_path / "o")
     assert (code, out) == (70, "")
     assert err == "内部错误(KeyError),请报告:这是本程序的问题,不是名册或规则的问题\n"
@@ -183,12 +183,12 @@ def test_an_internal_error_is_one_line_and_exit_70(monkeypatch: pytest.MonkeyPat
 
 
 def test_an_internal_error_in_an_auditor_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from subsidy_engine.audit import findings
+    from subsidy_engine.cli import audit
 
     def broken(*_: Any, **__: Any) -> None:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(findings, "audit_full", broken)
+    monkeypatch.setattr(audit, "audit_full", broken)
     code, _, err = run("audit", ROSTER, "--period", "2023", "--out", str(tmp_path / "a"))
     assert (code, err) == (70, "内部错误(ZeroDivisionError),请报告:这是本程序的问题,不是名册或规则的问题\n")
     assert not (tmp_path / "a").exists()

@@ -12,7 +12,7 @@ import pytest
 from audit_helpers import SEED, SMALL
 from helpers import run
 from subsidy_engine.audit.publish import PUBLISHED_COLUMNS
-from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.run.output import write_run
 from subsidy_engine.run.pipeline import evaluate_file
 

@@ -17,8 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import check_case, household_rows, run
-from subsidy_engine.engines import rete as engine_rete
-from subsidy_engine.engines.rete import ReteEngine, check_fact_ids, compile_rulesets, fact_hash
+from subsidy_engine.engines.rete import engine as engine_rete
+from subsidy_engine.engines.rete import host as rete_host
+from subsidy_engine.engines.rete.engine import ReteEngine
+from subsidy_engine.engines.rete.host import check_fact_ids, fact_hash
+from subsidy_engine.engines.rete.patterns import compile_rulesets
 from subsidy_engine.engines.scalar import Scalar
 from subsidy_engine.engines.vectorized import VectorizedEngine
 from subsidy_engine.errors import EvaluationError, RulebookError
@@ -212,13 +215,13 @@ def _one_household(engine: ReteEngine, persons: pd.DataFrame, period: Any) -> tu
 
 def test_facts_hold_only_real_ints_bools_and_strings(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[dict[str, Any]] = []
-    real = engine_rete._QuietHost.assert_facts
+    real = rete_host.QuietHost.assert_facts
 
     def spy(self: Any, name: str, facts: list[dict[str, Any]], complete: Any = None) -> Any:
         seen.extend(facts)
         return real(self, name, facts, complete)
 
-    monkeypatch.setattr(engine_rete._QuietHost, "assert_facts", spy)
+    monkeypatch.setattr(rete_host.QuietHost, "assert_facts", spy)
     ReteEngine(RULEBOOK, processes=1).run(
         validate(read_roster(SMALL / f"{NAMED[0]}.csv")).persons, parse_period("2023")
     )
@@ -262,7 +265,7 @@ def test_an_exception_inside_an_action_fails_the_household(monkeypatch: pytest.M
         def append(self, item: Any) -> None:
             raise RuntimeError("boom")
 
-    monkeypatch.setattr(engine_rete, "_SINK", Boom())
+    monkeypatch.setattr(rete_host, "SINK", Boom())
     with pytest.raises(EvaluationError, match="boom"):
         ReteEngine(RULEBOOK, processes=1).run(tiny_households(1), parse_period("2023-01"))
 

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, fields
 
 from subsidy_engine.errors import InputError
+from subsidy_engine.money import fen
 
 MIB = 1 << 20
 
@@ -56,7 +57,7 @@ def max_amount_fen() -> int:
         raise InputError(
             f"设置有误:环境变量 {ENV_NAMES['amount_yuan']}={yuan} 超过 {HIGHEST_AMOUNT_YUAN}(元)"
         )
-    return yuan * 100
+    return fen(yuan)
 
 
 def _parse(env: str, text: str) -> int:

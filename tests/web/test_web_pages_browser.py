@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from test_web_browser import ARGS, CHROMIUM, _shots, server  # noqa: F401  (the fixture)
 
 from conftest import PASSWORD, SEED, add_user, need, town_roster
-from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.web.labels import count, yuan
 
 WIDE, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}

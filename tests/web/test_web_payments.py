@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conftest import add_user, town_roster, write_roster
-from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.web.labels import count, program_titles, yuan
 
 DIBAO = {"低保类别": "农村", "低保起始月": "2021-01", "家庭月人均收入": "200"}

@@ -202,7 +202,7 @@ def test_a_run_that_breaks_after_writing_leaves_no_folder_and_no_row(
     def broken(run_dir: Path) -> list[Path]:
         raise OSError("disk full")
 
-    monkeypatch.setattr("subsidy_engine.audit.publish.publish", broken)
+    monkeypatch.setattr("subsidy_engine.web.services.runs.publish", broken)
     r = b.post(f"/uploads/{upload_id}/runs", {"period": "2023"})
     assert r.status_code == 200 and "服务器内部错误(OSError)" in r.text  # the job's page says why
     with app.state.sessions() as db:

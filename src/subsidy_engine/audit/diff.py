@@ -10,6 +10,7 @@ when paid less); an unpaired computed amount is `missing` (应发未发), an unp
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from subsidy_engine.cli.texttable import mask_id, table
+from subsidy_engine.audit.workbook import write_sheets
+from subsidy_engine.cli.texttable import table
 from subsidy_engine.errors import InputError
+from subsidy_engine.money import fen_text
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.roster import cells
 from subsidy_engine.run import safecells
-from subsidy_engine.run.payments import fen_text
+from subsidy_engine.run.output import write_csv
 
 KEY = ["发放月份", "项目", "户编号", "证件号码"]
 REQUIRED = [*KEY, "金额"]
@@ -77,7 +81,7 @@ def _raw_rows(path: Path) -> tuple[list[str], list[list[object]]]:
     suffix = path.suffix.lower()
     rows: list[list[object]]
     if suffix in (".xlsx", ".xlsm"):
-        from python_calamine import CalamineWorkbook
+        from python_calamine import CalamineWorkbook  # late: start-up, xlsx reader
 
         try:
             data = CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())).get_sheet_by_index(0)
@@ -85,8 +89,6 @@ def _raw_rows(path: Path) -> tuple[list[str], list[list[object]]]:
         except Exception as exc:  # calamine raises its own types for every kind of broken file
             raise PaymentFileError(f"{path}: 无法读取为 Excel 工作簿({type(exc).__name__})") from None
     elif suffix in (".csv", ".txt"):
-        import csv
-
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8-sig")
@@ -296,8 +298,6 @@ def write_diff(
     result: DiffResult, out_dir: str | Path | None = None, xlsx: str | Path | None = None
 ) -> list[Path]:
     """diff.csv (and bad_lines.csv when some lines could not be read) in out_dir; the workbook at `xlsx`."""
-    from subsidy_engine.run.output import write_csv
-
     written: list[Path] = []
     if out_dir is not None:
         d = Path(out_dir)
@@ -308,8 +308,6 @@ def write_diff(
             write_csv(result.bad_lines, d / "bad_lines.csv")
             written.append(d / "bad_lines.csv")
     if xlsx is not None:
-        from subsidy_engine.audit.workbook import write_sheets
-
         write_sheets(Path(xlsx), diff_sheets(result))
         written.append(Path(xlsx))
     return written

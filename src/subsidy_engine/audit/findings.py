@@ -17,20 +17,22 @@ import pandas as pd
 
 from subsidy_engine.audit.codes import DIFF_TITLES, ROSTER_TITLES, Code
 from subsidy_engine.audit.declared import Declared
-from subsidy_engine.audit.diff import DiffResult, PaymentList, diff, from_run, read_payments
+from subsidy_engine.audit.diff import DiffResult, PaymentList, diff, diff_sheets, from_run, read_payments
 from subsidy_engine.audit.lines import Finding, diff_findings
+from subsidy_engine.audit.workbook import write_audit_workbook
+from subsidy_engine.money import fen_text
 from subsidy_engine.periods import Period, parse_period
 from subsidy_engine.roster.read import RawRoster
+from subsidy_engine.roster.reasons import Reason
 from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.rulebook.model import Rulebook
-from subsidy_engine.run.payments import fen_text
 from subsidy_engine.run.pipeline import evaluate_roster
 from subsidy_engine.run.result import RunResult
 
 FINDING_COLUMNS = ["代码", "标题", "户编号", "证件号码", "证据", "涉及金额"]
 
 
-ID_REASONS = ("ID_FORMAT", "ID_BIRTH_DATE", "ID_CHECKSUM")
+ID_REASONS = (Reason.ID_FORMAT, Reason.ID_BIRTH_DATE, Reason.ID_CHECKSUM)
 
 
 def finding_titles(rulebook: Rulebook | None = None) -> dict[str, str]:
@@ -88,9 +90,6 @@ def audit_run(run: RunResult, paid: PaymentList | None = None) -> AuditResult:
 
 def write_workbook(result: AuditResult, path: str | Path) -> Path:
     """The audit workbook of a result: 汇总 (应发 vs 实发, findings by type), one sheet per code, the diff."""
-    from subsidy_engine.audit.diff import diff_sheets
-    from subsidy_engine.audit.workbook import write_audit_workbook
-
     d = result.diff
     return write_audit_workbook(
         path,
@@ -125,7 +124,7 @@ def _reject_findings(rejects: pd.DataFrame, paid: pd.DataFrame | None) -> list[F
         pid = str(r.证件号码)
         evidence = f"第 {r.行号} 行 {r.姓名} 证件号码 {pid!r}:{r.说明}"
         out.append((Code.ID_INVALID, str(r.户编号), pid, evidence, _paid_to(paid, {pid.upper()})))
-    dup = rejects[rejects["原因代码"] == "ID_DUPLICATE"]
+    dup = rejects[rejects["原因代码"] == Reason.ID_DUPLICATE]
     for pid, g in dup.groupby(dup["值"].astype(str).str.upper(), sort=True):
         households = sorted(set(g["户编号"].astype(str)))
         where = ";".join(f"第 {r.行号} 行 户 {r.户编号} {r.姓名}" for r in g.itertuples(index=False))

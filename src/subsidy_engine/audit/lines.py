@@ -12,9 +12,9 @@ import pandas as pd
 
 from subsidy_engine.audit.codes import Code
 from subsidy_engine.audit.diff import DiffResult
+from subsidy_engine.money import fen_text
 from subsidy_engine.roster import cells
 from subsidy_engine.rulebook.model import Rulebook
-from subsidy_engine.run.payments import fen_text
 
 Finding = tuple[str, str, str, str, int]  # 代码, 户编号, 证件号码, 证据, amount in fen
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from subsidy_engine.cli.texttable import ID_LIKE, mask_id
 from subsidy_engine.errors import InputError
+from subsidy_engine.privacy import mask_id, mask_ids
 from subsidy_engine.run import safecells
 from subsidy_engine.run.outdir import atomic_folder, os_errors
-from subsidy_engine.run.output import write_csv, write_xlsx
+from subsidy_engine.run.writers import write_csv, write_xlsx
 
 PUBLISHED_COLUMNS = ["发放月份", "项目", "户编号", "证件号码", "姓名", "乡镇", "行政村", "金额"]
 PUBLISH_DIR = "publish"
@@ -58,7 +58,7 @@ def _public_list(d: Path) -> pd.DataFrame:
     public = payments[PUBLISHED_COLUMNS].copy()
     public["证件号码"] = [mask_id(v) for v in public["证件号码"]]
     for c in ("户编号", "姓名", "乡镇", "行政村", "项目"):  # free text must not smuggle an ID through
-        public[c] = [ID_LIKE.sub(lambda m: mask_id(m.group(0)), safecells.restore(v)) for v in public[c]]
+        public[c] = [mask_ids(safecells.restore(v)) for v in public[c]]
     return public
 
 
@@ -68,4 +68,4 @@ def _write(d: Path, public: pd.DataFrame, dest: Path) -> None:
     totals = d / "totals.csv"
     if totals.is_file():  # aggregates hold no IDs; masked anyway so nothing ID-like is ever published
         text = totals.read_text(encoding="utf-8")
-        (dest / "totals.csv").write_text(ID_LIKE.sub(lambda m: mask_id(m.group(0)), text), encoding="utf-8")
+        (dest / "totals.csv").write_text(mask_ids(text), encoding="utf-8")

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from subsidy_engine.errors import InputError
+from subsidy_engine.run.output import sha256, write_run
+from subsidy_engine.run.pipeline import ENGINES, evaluate_file
+from subsidy_engine.version import __version__
 
 
 class ManifestError(InputError):
@@ -84,10 +87,6 @@ def rerun(
     manifest_path: str | Path, roster: str | Path | None = None, rules: str | Path | None = None
 ) -> RerunReport:
     """Evaluate again from the manifest's inputs (or the ones given) and compare every recorded output."""
-    from subsidy_engine.run.output import sha256, write_run
-    from subsidy_engine.run.pipeline import evaluate_file
-    from subsidy_engine.version import __version__
-
     mpath = Path(manifest_path)
     m = load_manifest(mpath)
     inp, rec_rules = m["input"], m["rules"]
@@ -110,7 +109,6 @@ def rerun(
                 path=rec_rules["folder"],
             )
     formats = tuple(m.get("formats") or _formats_from(m["outputs"]))
-    from subsidy_engine.run.pipeline import ENGINES
 
     engine = m.get("engine", {}).get("name", "pandas")
     result = evaluate_file(

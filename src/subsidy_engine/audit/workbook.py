@@ -17,8 +17,9 @@ from typing import Any
 import pandas as pd
 
 from subsidy_engine.cli.texttable import width
-from subsidy_engine.run.payments import fen_text
+from subsidy_engine.money import fen, fen_text
 from subsidy_engine.run.safecells import xlsx_text
+from subsidy_engine.run.writers import rezip_deterministic
 
 MONEY_HEADER = re.compile(r"金额|合计|差额|应发|实发")
 MONEY_TEXT = re.compile(r"-?\d+\.\d\d")
@@ -26,7 +27,7 @@ MONEY_TEXT = re.compile(r"-?\d+\.\d\d")
 
 def _cell(ws: Any, value: object, money: bool) -> object:
     if money and isinstance(value, str) and MONEY_TEXT.fullmatch(value):
-        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell import WriteOnlyCell  # late: start-up, openpyxl
 
         cell = WriteOnlyCell(ws, value=Decimal(value))
         cell.number_format = "#,##0.00"  # shown as 1,234.50; the cell holds the exact decimal
@@ -42,12 +43,10 @@ def _cell(ws: Any, value: object, money: bool) -> object:
 
 def write_sheets(path: Path, sheets: list[tuple[str, pd.DataFrame]]) -> None:
     """One sheet per frame: a bold header row, columns sized to their text, amounts as numeric cells."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    from subsidy_engine.run.output import _rezip_deterministic
+    from openpyxl import Workbook  # late: start-up, openpyxl
+    from openpyxl.cell import WriteOnlyCell  # late: start-up, openpyxl
+    from openpyxl.styles import Font  # late: start-up, openpyxl
+    from openpyxl.utils import get_column_letter  # late: start-up, openpyxl
 
     wb = Workbook(write_only=True)
     fixed = dt.datetime(2000, 1, 1)
@@ -77,7 +76,7 @@ def write_sheets(path: Path, sheets: list[tuple[str, pd.DataFrame]]) -> None:
     buf = io.BytesIO()
     wb.save(buf)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _rezip_deterministic(buf.getvalue(), path)
+    rezip_deterministic(buf.getvalue(), path)
 
 
 def audit_summary(
@@ -97,8 +96,7 @@ def audit_summary(
         rows.append(["合计", "实发 − 应发", "", fen_text(paid_fen - due_fen)])
     for code, title in titles.items():
         part = findings[findings["代码"] == code]
-        fen = sum(int(Decimal(v) * 100) for v in part["涉及金额"])
-        rows.append([code, title, len(part), fen_text(fen)])
+        rows.append([code, title, len(part), fen_text(sum(fen(v) for v in part["涉及金额"]))])
     return pd.DataFrame(rows, columns=["代码", "项目", "条数", "金额"])
 
 

@@ -16,7 +16,18 @@ from pathlib import Path
 
 import click
 
+from subsidy_engine.audit.diff import diff_files, diff_sheets, diff_text, write_diff
+from subsidy_engine.audit.findings import audit_full, finding_titles, write_workbook
+from subsidy_engine.audit.publish import publish
+from subsidy_engine.audit.rerun import rerun
+from subsidy_engine.audit.workbook import write_sheets
 from subsidy_engine.cli.exitcodes import edge
+from subsidy_engine.cli.texttable import table
+from subsidy_engine.money import fen, fen_text
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.run.outdir import atomic_file, atomic_folder, check_target, os_errors
+from subsidy_engine.run.output import write_csv
 
 
 @click.command("rerun")
@@ -28,8 +39,6 @@ from subsidy_engine.cli.exitcodes import edge
 @edge
 def rerun_cmd(manifest: Path, roster: Path | None, rules: Path | None) -> None:
     """按 MANIFEST 记录的名册、规则库和期间重新计算,逐字节比对每个输出;不同则说明原因(退出码 1)。"""
-    from subsidy_engine.audit.rerun import rerun
-
     report = rerun(manifest, roster, rules)
     click.echo(report.text())
     if not report.identical:
@@ -50,10 +59,6 @@ def diff_cmd(
     paid: Path, computed: Path, out: Path | None, xlsx: Path | None, limit: int, overwrite: bool
 ) -> None:
     """比对实发名单 PAID 与应发名单 COMPUTED:应发未发、不应发而发、超标准、少发。有差异时退出码为 1。"""
-    from subsidy_engine.audit.diff import diff_files, diff_sheets, diff_text, write_diff
-    from subsidy_engine.audit.workbook import write_sheets
-    from subsidy_engine.run.outdir import atomic_file, atomic_folder, check_target, os_errors
-
     if out is not None:
         check_target(out, overwrite=overwrite, parents=False)
     if xlsx is not None:
@@ -87,15 +92,6 @@ def audit_cmd(
 ) -> None:
     """审计 ROSTER:核查发现(代码、人员、证据、涉及金额),写出 findings.csv 与 audit.xlsx(有 --paid 时另写
     diff.csv)。有发现(或与实发名单有差异)时退出码为 1。"""
-    from subsidy_engine.audit.diff import write_diff
-    from subsidy_engine.audit.findings import audit_full, finding_titles, write_workbook
-    from subsidy_engine.cli.texttable import table
-    from subsidy_engine.roster.read import read_roster
-    from subsidy_engine.rulebook.load import load_rulebook
-    from subsidy_engine.run.outdir import atomic_folder, check_target, os_errors
-    from subsidy_engine.run.output import write_csv
-    from subsidy_engine.run.payments import fen_text
-
     check_target(out, overwrite=overwrite, parents=False)
     rb = load_rulebook(rules)
     res = audit_full(read_roster(roster), period, rb, paid)
@@ -111,8 +107,7 @@ def audit_cmd(
     for code, title in finding_titles(res.run.rulebook).items():
         part = f[f["代码"] == code]
         if len(part):
-            fen = sum(int(v.replace(".", "")) for v in part["涉及金额"])
-            rows.append([code, title, str(len(part)), fen_text(fen)])
+            rows.append([code, title, str(len(part)), fen_text(sum(fen(v) for v in part["涉及金额"]))])
     click.echo(f"期间 {res.run.period.label}  发现 {len(f)} 条")
     if len(rows) > 1:
         click.echo(table(rows, right={2, 3}))
@@ -128,8 +123,6 @@ def audit_cmd(
 @edge
 def publish_cmd(run_dir: Path, overwrite: bool) -> None:
     """在 RUN_DIR/publish/ 写出公示用的发放名单与汇总(证件号码打码,不含死亡日期、残疾和收入信息)。"""
-    from subsidy_engine.audit.publish import publish
-
     for p in publish(run_dir, overwrite=overwrite):
         click.echo(f"已写入 {p}")
 

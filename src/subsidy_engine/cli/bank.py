@@ -17,8 +17,12 @@ import click
 
 from subsidy_engine.cli.exitcodes import edge
 from subsidy_engine.cli.texttable import table
-from subsidy_engine.release.layout import ENCODINGS
-from subsidy_engine.run.payments import fen_text
+from subsidy_engine.money import fen_text
+from subsidy_engine.release.accounts import REASONS
+from subsidy_engine.release.bank import export, prepare, settle
+from subsidy_engine.release.bankfile import SUFFIXES, held_path
+from subsidy_engine.release.layout import ENCODINGS, load_layout
+from subsidy_engine.run.outdir import check_target
 
 _common = [
     click.option(
@@ -70,11 +74,6 @@ def export_cmd(
 ) -> None:
     """写出 RUN_DIR 的代发批次:批次号、每人每月每项目一笔(序号、姓名、证件号码、代发账号、开户银行、金额、
     项目名称、摘要)和控制行(笔数、总金额);代发账号缺失或有误的行暂缓,另写到 <文件名>-待补账号.csv。"""
-    from subsidy_engine.release.bank import export, prepare
-    from subsidy_engine.release.bankfile import SUFFIXES, held_path
-    from subsidy_engine.release.layout import load_layout
-    from subsidy_engine.run.outdir import check_target
-
     if out.suffix.lower() not in SUFFIXES:
         raise click.BadParameter(f"{out.name}: 代发文件应为 .csv 或 .xlsx", param_hint="--out")
     if encoding and out.suffix.lower() == ".xlsx":
@@ -95,7 +94,6 @@ def export_cmd(
             n = by.setdefault(line.payee.check.code, [0, 0])
             n[0] += 1
             n[1] += line.fen
-        from subsidy_engine.release.accounts import REASONS
 
         rows = [["原因代码", "说明", "笔数", "金额(元)"]]
         rows += [[code, REASONS[code], str(n), fen_text(f)] for code, (n, f) in sorted(by.items())]
@@ -125,10 +123,6 @@ def reconcile_cmd(
 ) -> None:
     """核对银行回盘 RETURN_FILE 与 RUN_DIR 的代发批次(按序号匹配,核对代发账号和金额),写出 paid.csv(已发放,
     发放名单格式)、failed.csv、held.csv、errors.csv 和 summary.json。回盘有错误时退出码为 1。"""
-    from subsidy_engine.release.bank import prepare, settle
-    from subsidy_engine.release.layout import load_layout
-    from subsidy_engine.run.outdir import check_target
-
     check_target(out, overwrite=overwrite, parents=False)
     lay = load_layout(layout)
     prepared = prepare(run_dir, lay, roster=roster, reissue=reissue)

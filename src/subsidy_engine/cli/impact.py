@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from subsidy_engine.cli.exitcodes import edge
+from subsidy_engine.cli.progress import stage_lines
 from subsidy_engine.cli.texttable import table
-
-if TYPE_CHECKING:
-    from subsidy_engine.impact.run import ImpactRun
+from subsidy_engine.impact.output import FORMATS, write_impact
+from subsidy_engine.impact.run import ImpactRun, impact_file
+from subsidy_engine.run.outdir import check_target
 
 
 @click.command("impact")
@@ -61,11 +61,6 @@ def impact_cmd(
     progress: bool | None,
 ) -> None:
     """测算:同一名册在基线规则与改动后的参数(或第二个规则库)下各算一次,写出按项目、按村、按户的增减和逐笔变动。"""
-    from subsidy_engine.cli.main import _progress
-    from subsidy_engine.impact.output import FORMATS, write_impact
-    from subsidy_engine.impact.run import impact_file
-    from subsidy_engine.run.outdir import check_target
-
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     bad = [f for f in fmts if f not in FORMATS]
     if bad:
@@ -75,7 +70,7 @@ def impact_cmd(
     if bool(sets) == (rules_b is not None):
         raise click.UsageError("请给出 --set 参数=金额@日期(可多个)或 --rules-b 规则库目录,二者选一")
     check_target(out, overwrite=overwrite, parents=False)  # refused before the work, not after it
-    report = _progress(sys.stderr.isatty() if progress is None else progress)
+    report = stage_lines(sys.stderr.isatty() if progress is None else progress)
     run = impact_file(roster, period, list(sets), rules=rules, rules_b=rules_b, progress=report)
     if report:
         report("write", 0, 1)

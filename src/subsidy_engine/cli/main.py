@@ -11,8 +11,8 @@ new or empty and a file new, unless `--overwrite`.
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,35 +23,32 @@ from subsidy_engine.cli.audit import register as register_audit_commands
 from subsidy_engine.cli.bank import register as register_bank_commands
 from subsidy_engine.cli.exitcodes import GuardedGroup, edge
 from subsidy_engine.cli.impact import register as register_impact_commands
+from subsidy_engine.cli.progress import stage_lines
 from subsidy_engine.cli.roster import roster as roster_group
 from subsidy_engine.cli.rules import rules as rules_group
 from subsidy_engine.cli.service import register as register_service_commands
 from subsidy_engine.cli.texttable import table as _table
 from subsidy_engine.cli.web import register as register_web_commands
+from subsidy_engine.engines.explain import Explainer, named, render_text, select
+from subsidy_engine.engines.plain import render_plain
 from subsidy_engine.errors import (
     CrossCheckError,
     OutputError,
 )
+from subsidy_engine.impact.reform import apply_edits, parse_edit
+from subsidy_engine.periods import parse_period
+from subsidy_engine.privacy import mask_cell, mask_id
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.roster.validate import REJECT_COLUMNS
+from subsidy_engine.roster.validate import validate as check
+from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.run.outdir import atomic_file, check_target, os_errors, stem
+from subsidy_engine.run.output import FORMATS, write_csv, write_run
+from subsidy_engine.run.pipeline import evaluate_file
 from subsidy_engine.version import __version__
 
 if TYPE_CHECKING:
     from subsidy_engine.engines.dask.engine import DaskOptions
-
-
-def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
-    """Stage lines on stderr for long runs: 读取名册 / 校验名册 / 计算 i/n / 写出结果, with elapsed seconds."""
-    if not enabled:
-        return None
-    import time
-
-    labels = {"read": "读取名册", "validate": "校验名册", "evaluate": "计算", "write": "写出结果"}
-    start = time.perf_counter()
-
-    def report(stage: str, i: int, total: int) -> None:
-        step = f" {i}/{total}" if stage == "evaluate" else ""
-        click.echo(f"[{time.perf_counter() - start:6.1f}s] {labels.get(stage, stage)}{step}", err=True)
-
-    return report
 
 
 @click.group(cls=GuardedGroup)
@@ -109,10 +106,6 @@ def evaluate(
     stream: bool,
 ) -> None:
     """按规则库计算 ROSTER 在 PERIOD 的发放名单、汇总、拒绝行和清单。"""
-    from subsidy_engine.run.outdir import check_target
-    from subsidy_engine.run.output import FORMATS, write_run
-    from subsidy_engine.run.pipeline import evaluate_file
-
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     bad = [f for f in fmts if f not in FORMATS]
     if bad:
@@ -120,7 +113,7 @@ def evaluate(
             f"不支持的格式 {', '.join(bad)}(可选: {', '.join(FORMATS)})", param_hint="--format"
         )
     show = sys.stderr.isatty() if progress is None else progress
-    report = _progress(show)
+    report = stage_lines(show)
     dask_options = _dask_options(engine, workers, memory_limit, scheduler, partitions, show)
     if engine == "dask" and cross_check:
         raise click.UsageError("--cross-check 比较 pandas 与 rete 两个引擎,不与 --engine dask 同用")
@@ -129,7 +122,7 @@ def evaluate(
     check_target(out, overwrite=overwrite, parents=False)  # refused before the work, not after it
     try:
         if stream:
-            from subsidy_engine.engines.dask.run import evaluate_stream
+            from subsidy_engine.engines.dask.run import evaluate_stream  # late: start-up, dask
 
             result, _ = evaluate_stream(
                 roster,
@@ -176,9 +169,6 @@ def evaluate(
 def _write_cross_check_report(e: CrossCheckError, out: Path) -> None:
     """`<out>.cross-check.csv` beside the output folder (replaced if there); if it cannot be written, say so
     and still fail with the cross-check's exit code."""
-    from subsidy_engine.run.outdir import atomic_file, os_errors, stem
-    from subsidy_engine.run.output import write_csv
-
     path = out.parent / f"{stem(out.name)}.cross-check.csv"
     try:
         with atomic_file(path, overwrite=True, parents=False) as tmp, os_errors(path):
@@ -203,7 +193,7 @@ def _dask_options(
         if given:
             raise click.UsageError(f"{'、'.join(given)} 只用于 --engine dask")
         return None
-    from subsidy_engine.engines.dask.engine import DaskOptions
+    from subsidy_engine.engines.dask.engine import DaskOptions  # late: start-up, dask
 
     if (workers is not None and workers < 1) or (partitions is not None and partitions < 1):
         raise click.UsageError("--workers 和 --partitions 至少为 1")
@@ -232,12 +222,6 @@ def _totals_text(totals: pd.DataFrame) -> str:
 @edge
 def validate(roster: Path, out: Path | None, overwrite: bool, limit: int) -> None:
     """只校验名册:列出每一条问题(行号、列、值、原因)。有被拒绝的行时退出码为 1。"""
-    from subsidy_engine.roster.read import read_roster
-    from subsidy_engine.roster.validate import REJECT_COLUMNS
-    from subsidy_engine.roster.validate import validate as check
-    from subsidy_engine.run.outdir import atomic_file, check_target, os_errors
-    from subsidy_engine.run.output import write_csv
-
     if out is not None:
         check_target(out, overwrite=overwrite, folder=False, parents=False)
     v = check(read_roster(roster))
@@ -250,7 +234,7 @@ def validate(roster: Path, out: Path | None, overwrite: bool, limit: int) -> Non
         shown = v.rejects.head(limit)
         rows = [["行号", "列", "值", "原因代码", "说明"]]
         rows += [
-            [str(r["行号"]), r["列"], _mask_value(r["列"], r["值"]), r["原因代码"], r["说明"]]
+            [str(r["行号"]), r["列"], mask_cell(r["列"], r["值"]), r["原因代码"], r["说明"]]
             for _, r in shown.iterrows()
         ]
         click.echo(_table(rows, right={0}))
@@ -262,13 +246,6 @@ def validate(roster: Path, out: Path | None, overwrite: bool, limit: int) -> Non
         click.echo(f"已写入 {out}")
     if v.rows_rejected:
         sys.exit(1)
-
-
-def _mask_value(column: str, value: str) -> str:
-    """证件号码 and 残疾证号 are personal data: the terminal shows them masked."""
-    if column in ("证件号码", "id_number", "残疾证号", "disability_cert") and len(value) >= 10:
-        return value[:6] + "*" * (len(value) - 10) + value[-4:]
-    return value
 
 
 @main.command()
@@ -300,23 +277,12 @@ def explain(
     sets: tuple[str, ...],
 ) -> None:
     """逐项目说明享受与否:多少钱、哪些月份、不享受的原因、怎么算、依据的标准;--detail 显示详细计算过程。"""
-    import json
-
-    from subsidy_engine.engines.explain import Explainer, named, render_text, select
-    from subsidy_engine.engines.plain import render_plain
-    from subsidy_engine.periods import parse_period
-    from subsidy_engine.roster.read import read_roster
-    from subsidy_engine.roster.validate import validate as check
-    from subsidy_engine.rulebook.load import load_rulebook
-
     if sum(x is not None for x in (person, household, name)) != 1:
         raise click.UsageError("请给出 --person 证件号码、--household 户编号 或 --name 姓名(三选一)")
     rb = load_rulebook(rules)
     per = parse_period(period)
     rb.check_period(per)
     if sets:
-        from subsidy_engine.impact.reform import apply_edits, parse_edit
-
         rb = apply_edits(rb, [parse_edit(s) for s in sets], per)
     persons = check(read_roster(roster)).persons
     if name is not None:
@@ -334,8 +300,6 @@ def explain(
 
 def _one_by_name(hits: list[dict[str, str]], name: str) -> str:
     """The 证件号码 of the one person called `name`; none or several is a usage error that lists them masked."""
-    from subsidy_engine.cli.texttable import mask_id
-
     if not hits:
         raise click.BadParameter(
             f"名册的有效行中没有姓名为 {name} 的人(不存在或所在户被拒绝)", param_hint="--name"

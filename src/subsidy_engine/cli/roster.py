@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from subsidy_engine.cli.exitcodes import edge
+from subsidy_engine.roster.template import write_template
 
 
 @click.group()
@@ -22,8 +23,6 @@ def roster() -> None:
 @edge
 def roster_template(out: Path, overwrite: bool) -> None:
     """写出名册模板 .xlsx:各列中文表头(批注说明)、下拉选项、证件号码等列为文本格式,另附“填写说明”工作表。"""
-    from subsidy_engine.roster.template import write_template
-
     if out.suffix.lower() != ".xlsx":
         raise click.BadParameter("模板是 Excel 工作簿,文件名应以 .xlsx 结尾", param_hint="--out")
     write_template(out, overwrite=overwrite)

@@ -11,6 +11,13 @@ import click
 
 from subsidy_engine.cli.exitcodes import edge
 from subsidy_engine.cli.texttable import table as _table
+from subsidy_engine.handbook.render import write_book
+from subsidy_engine.money import fen, fen_text
+from subsidy_engine.rulebook.compare import compare, compare_dates
+from subsidy_engine.rulebook.load import load_rulebook
+from subsidy_engine.run.cases import read_case_folder
+from subsidy_engine.run.coverage import DEFAULT_CASES, measure, report
+from subsidy_engine.run.outdir import check_target
 
 
 @click.group()
@@ -23,8 +30,6 @@ def rules() -> None:
 @edge
 def rules_check(folder: Path | None) -> None:
     """加载并检查规则库(未知键、未知字段、类型、决策表缺口)。"""
-    from subsidy_engine.rulebook.load import load_rulebook
-
     rb = load_rulebook(folder)
     lo, hi = rb.coverage()
     n_rules = sum(len(p.rules) for p in rb.programs)
@@ -40,9 +45,6 @@ def rules_check(folder: Path | None) -> None:
 @edge
 def rules_show(folder: Path | None, on: str | None) -> None:
     """列出某日有效的每个参数:取值、生效日期、依据和状态(正式/假定)。"""
-    from subsidy_engine.rulebook.load import load_rulebook
-    from subsidy_engine.run.payments import fen_text
-
     rb = load_rulebook(folder)
     lo, hi = rb.coverage()
     try:
@@ -60,9 +62,9 @@ def rules_show(folder: Path | None, on: str | None) -> None:
         start, entry = hit
         v = entry.value
         value = (
-            " ".join(f"{k}:{fen_text(int(x * 100))}" for k, x in v.items())
+            " ".join(f"{k}:{fen_text(fen(x))}" for k, x in v.items())
             if isinstance(v, dict)
-            else fen_text(int(v * 100))
+            else fen_text(fen(v))
         )
         status = "正式" if p.status_at(day) == "official" else "假定"
         rows.append(
@@ -82,10 +84,6 @@ def rules_show(folder: Path | None, on: str | None) -> None:
 def rules_coverage(folder: Path | None, cases: Path | None) -> None:
     """用规则用例检查覆盖: 哪些规则发放过、条件真假是否都出现过、决策表的哪些行和参数的哪些期间用过。
     有规则、决策表行或参数期间从未用过时退出码为 1。"""
-    from subsidy_engine.rulebook.load import load_rulebook
-    from subsidy_engine.run.cases import read_case_folder
-    from subsidy_engine.run.coverage import DEFAULT_CASES, measure, report
-
     rb = load_rulebook(folder)
     where = cases or DEFAULT_CASES
     cov = measure(rb, read_case_folder(where))
@@ -109,10 +107,6 @@ def _date(text: str, option: str) -> dt.date:
 @edge
 def rules_book(folder: Path | None, on: str | None, out: Path, overwrite: bool) -> None:
     """把规则库写成中文政策手册:handbook.html(单个文件,可打印)和 handbook.md。"""
-    from subsidy_engine.handbook.render import write_book
-    from subsidy_engine.rulebook.load import load_rulebook
-    from subsidy_engine.run.outdir import check_target
-
     day = _date(on, "--date") if on else None
     check_target(out, overwrite=overwrite, parents=False)  # refused before the work, not after it
     paths = write_book(load_rulebook(folder), out, day, overwrite=overwrite)
@@ -128,9 +122,6 @@ def rules_book(folder: Path | None, on: str | None, out: Path, overwrite: bool) 
 def rules_diff(folders: tuple[Path, ...], dates: tuple[str, ...], folder: Path | None) -> None:
     """列出两个规则库(OLD NEW)之间,或同一规则库两个日期(--date A --date B)之间的变化:项目、规则、条件、
     参数及其取值,用规则库自己的中文说法。有变化时退出码为 1。"""
-    from subsidy_engine.rulebook.compare import compare, compare_dates
-    from subsidy_engine.rulebook.load import load_rulebook
-
     if dates:
         if len(dates) != 2 or folders:
             raise click.UsageError("按日期比较: --date A --date B(可加 --rules 目录),不再给规则库目录")

@@ -5,7 +5,12 @@ Exit codes: 0 done; 1 the access log's chain is broken (the first broken entry i
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -18,14 +23,9 @@ from subsidy_engine.cli.web import DATA, users
 @DATA
 def worker(once: bool, data: Path | None) -> None:
     """计算进程:从数据库的队列中领取计算任务并执行(subsidy serve 默认自带一个)。"""
-    import logging
-    import os
-    import signal
-    import threading
-
-    from subsidy_engine.web.config import load_settings
-    from subsidy_engine.web.store import make_engine, sessions, upgrade
-    from subsidy_engine.web.worker import drain, reap, work, worker_name
+    from subsidy_engine.web.config import load_settings  # late: start-up, web stack
+    from subsidy_engine.web.store import make_engine, sessions, upgrade  # late: start-up, web stack
+    from subsidy_engine.web.worker import drain, reap, work, worker_name  # late: start-up, web stack
 
     os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -52,8 +52,8 @@ def log_group() -> None:
 
 
 def _engine(data: Path | None):  # type: ignore[no-untyped-def]
-    from subsidy_engine.web.config import load_settings
-    from subsidy_engine.web.store import make_engine, upgrade
+    from subsidy_engine.web.config import load_settings  # late: start-up, web stack
+    from subsidy_engine.web.store import make_engine, upgrade  # late: start-up, web stack
 
     engine = make_engine(load_settings(data).database_url)
     upgrade(engine)
@@ -64,7 +64,7 @@ def _engine(data: Path | None):  # type: ignore[no-untyped-def]
 @DATA
 def log_verify(data: Path | None) -> None:
     """校验访问日志的散列链:完整则退出码 0,否则 1 并指出第一条被改动或删除的记录。"""
-    from subsidy_engine.web.accesslog import verify
+    from subsidy_engine.web.accesslog import verify  # late: start-up, web stack
 
     engine = _engine(data)
     n, broken = verify(engine)
@@ -81,9 +81,7 @@ def log_verify(data: Path | None) -> None:
 @DATA
 def log_export(since: str, out: Path | None, data: Path | None) -> None:
     """把访问日志导出为 CSV(含每条的散列值,可在别处复核)。"""
-    import datetime as dt
-
-    from subsidy_engine.web.accesslog import export_csv
+    from subsidy_engine.web.accesslog import export_csv  # late: start-up, web stack
 
     try:
         dt.date.fromisoformat(since[:10])
@@ -104,12 +102,12 @@ def log_export(since: str, out: Path | None, data: Path | None) -> None:
 @DATA
 def users_token(name: str, revoke: bool, data: Path | None) -> None:
     """为用户 NAME 生成一个接口令牌(最后一行输出;只保存其散列),或用 --revoke 吊销其全部令牌。"""
-    from sqlalchemy import select
+    from sqlalchemy import select  # late: start-up, web stack
 
-    from subsidy_engine.web import accesslog
-    from subsidy_engine.web.models import User
-    from subsidy_engine.web.store import sessions
-    from subsidy_engine.web.tokens import new_token, revoke_tokens
+    from subsidy_engine.web import accesslog  # late: start-up, web stack
+    from subsidy_engine.web.models import User  # late: start-up, web stack
+    from subsidy_engine.web.store import sessions  # late: start-up, web stack
+    from subsidy_engine.web.tokens import new_token, revoke_tokens  # late: start-up, web stack
 
     engine = _engine(data)
     with sessions(engine)() as db:

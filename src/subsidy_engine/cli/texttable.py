@@ -1,14 +1,11 @@
-"""Plain-text tables for the terminal (East Asian wide characters count as two columns), and ID masking.
+"""Plain-text tables for the terminal (East Asian wide characters count as two columns).
 
-Kept apart from cli.py so the auditor's commands (cli_audit.py) and reports can share them.
+Kept apart from cli/main.py so the auditor's commands (cli/audit.py) and reports can share them.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
-
-ID_LIKE = re.compile(r"\d{17}[\dXx]")
 
 
 def width(s: str) -> int:
@@ -27,13 +24,3 @@ def table(rows: list[list[str]], right: set[int] | None = None) -> str:
             cells.append(pad + c if i in right else c + pad)
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
-
-
-def mask_id(value: object) -> str:
-    """证件号码 for publication: first 6 + `********` + last 4; anything shorter than 10 characters is starred."""
-    text = "" if value is None else str(value).strip()
-    if not text:
-        return ""
-    if len(text) < 10:
-        return "*" * len(text)
-    return text[:6] + "********" + text[-4:]

@@ -7,10 +7,15 @@ Exit codes: 0 done; 2 wrong usage or a user that cannot be created as asked.
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import click
+
+from subsidy_engine.cli.texttable import table
 
 DATA = click.option(
     "--data",
@@ -38,15 +43,11 @@ def serve(host: str, port: int, workers: int, job_workers: int, data: Path | Non
     """启动网页版(乡镇经办人与审计人员使用);数据库默认是数据目录中的 SQLite,设置 DATABASE_URL 则用 PostgreSQL。
 
     计算在计算进程中排队执行(默认随网页版启动一个;也可在别处运行 subsidy worker)。"""
-    import logging
-    import os
-    import subprocess
+    import uvicorn  # late: start-up, web stack
 
-    import uvicorn
-
-    from subsidy_engine.web.app import MaskIds, create_app
-    from subsidy_engine.web.config import load_settings
-    from subsidy_engine.web.store import make_engine, upgrade
+    from subsidy_engine.web.app import MaskIds, create_app  # late: start-up, web stack
+    from subsidy_engine.web.config import load_settings  # late: start-up, web stack
+    from subsidy_engine.web.store import make_engine, upgrade  # late: start-up, web stack
 
     os.umask(0o077)  # every file the server writes (database, journals, uploads, runs) is the owner's only
     try:
@@ -106,9 +107,9 @@ def users() -> None:
 @DATA
 def users_add(name: str, role: str, town: str | None, password_stdin: bool, data: Path | None) -> None:
     """新增用户 NAME(密码用 argon2 散列后保存)。第一个管理员用它创建。"""
-    from subsidy_engine.web.auth import UserError, create_user
-    from subsidy_engine.web.config import load_settings
-    from subsidy_engine.web.store import make_engine, sessions, upgrade
+    from subsidy_engine.web.auth import UserError, create_user  # late: start-up, web stack
+    from subsidy_engine.web.config import load_settings  # late: start-up, web stack
+    from subsidy_engine.web.store import make_engine, sessions, upgrade  # late: start-up, web stack
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -123,7 +124,7 @@ def users_add(name: str, role: str, town: str | None, password_stdin: bool, data
             except UserError as exc:
                 raise click.UsageError(str(exc)) from None
             db.commit()
-            from subsidy_engine.web import accesslog
+            from subsidy_engine.web import accesslog  # late: start-up, web stack
 
             accesslog.record(
                 engine,
@@ -143,12 +144,11 @@ def users_add(name: str, role: str, town: str | None, password_stdin: bool, data
 @DATA
 def users_list(data: Path | None) -> None:
     """列出用户:用户名、角色、乡镇、状态。"""
-    from sqlalchemy import select
+    from sqlalchemy import select  # late: start-up, web stack
 
-    from subsidy_engine.cli.texttable import table
-    from subsidy_engine.web.config import load_settings
-    from subsidy_engine.web.models import User
-    from subsidy_engine.web.store import make_engine, sessions, upgrade
+    from subsidy_engine.web.config import load_settings  # late: start-up, web stack
+    from subsidy_engine.web.models import User  # late: start-up, web stack
+    from subsidy_engine.web.store import make_engine, sessions, upgrade  # late: start-up, web stack
 
     engine = make_engine(load_settings(data).database_url)
     upgrade(engine)
@@ -169,8 +169,8 @@ def db() -> None:
 @DATA
 def db_upgrade(data: Path | None) -> None:
     """把数据库结构升级到最新(Alembic 迁移;serve 启动时也会自动执行)。"""
-    from subsidy_engine.web.config import load_settings
-    from subsidy_engine.web.store import make_engine, upgrade
+    from subsidy_engine.web.config import load_settings  # late: start-up, web stack
+    from subsidy_engine.web.store import make_engine, upgrade  # late: start-up, web stack
 
     engine = make_engine(load_settings(data).database_url)
     upgrade(engine)

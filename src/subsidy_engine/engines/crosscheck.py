@@ -13,9 +13,9 @@ from typing import Any
 import pandas as pd
 
 from subsidy_engine.engines.explain import Explainer
+from subsidy_engine.money import fen_text
 from subsidy_engine.roster.cells import month_text
 from subsidy_engine.rulebook.model import Rulebook
-from subsidy_engine.run.payments import fen_text
 
 REPORT_COLUMNS = [
     "发放月份",

@@ -15,14 +15,15 @@ from typing import Any
 
 import pandas as pd
 
+from subsidy_engine import money
 from subsidy_engine.engines.contract import choose, params_at, schedule
 from subsidy_engine.engines.facts import base_facts, facts_at
 from subsidy_engine.engines.reasons import Speaker, amount_params
 from subsidy_engine.engines.scalar import Params, Row, Scalar, fact_rows
+from subsidy_engine.money import fen_text
 from subsidy_engine.periods import Period
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook.model import CompiledRule, Program, Rulebook
-from subsidy_engine.run.payments import fen_text
 
 MARK = {True: "✓", False: "✗"}
 OPS = {"*": "×", "-": "−", "+": "+"}
@@ -291,12 +292,12 @@ class Explainer:
         if isinstance(v, dict):
             key = row.get(p.key or "")
             shown = (
-                f"{key} {fen_text(int(v[key] * 100))}"
+                f"{key} {fen_text(money.fen(v[key]))}"
                 if key in v
-                else " / ".join(f"{k} {fen_text(int(x * 100))}" for k, x in v.items())
+                else " / ".join(f"{k} {fen_text(money.fen(x))}" for k, x in v.items())
             )
         else:
-            shown = fen_text(int(v * 100))
+            shown = fen_text(money.fen(v))
         return {
             "参数": name,
             "说明": p.description,

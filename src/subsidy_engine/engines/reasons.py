@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from subsidy_engine import money
 from subsidy_engine.engines.scalar import Params, Row, Scalar
 from subsidy_engine.engines.slots import Style, choose, column, show
 from subsidy_engine.roster.validate import NO_DATE
@@ -175,7 +176,7 @@ class Speaker:
         if isinstance(node, E.Lit):
             if not isinstance(node.value, Decimal):
                 return None
-            return int(node.value * 100) if kind == "money" else int(node.value)
+            return money.fen(node.value) if kind == "money" else int(node.value)
         t = self.scalar.type_of(node)
         return int(self.value(node)) if t is not None and t.kind == kind else None
 

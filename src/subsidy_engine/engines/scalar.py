@@ -1,6 +1,6 @@
 """A scalar, pure-Python evaluator of the rule AST, one household at a time (no numpy).
 
-It is the independent half of the rete engine (engine_rete.py) and of `explain`: the rulebook's definitions
+It is the independent half of the rete engine (engines/rete/) and of `explain`: the rulebook's definitions
 (needy, dibao_active, covered, covered_count, … including `household_any`/`household_count`) and the rule
 amounts are computed here, person by person, from the date-level facts of facts.py. It re-implements the
 semantics of engine_vectorized.py on plain values, so the two can check each other:
@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from subsidy_engine.money import fen
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
 from subsidy_engine.rulebook.model import Rulebook
@@ -102,7 +103,7 @@ class Scalar:
         if v is None:
             return 0  # a blank nullable int
         if t is not None and t.kind == "money" and isinstance(v, Decimal):
-            return int(v * 100)
+            return fen(v)
         if isinstance(v, Decimal):
             return int(v)
         return v

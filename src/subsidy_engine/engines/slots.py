@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from subsidy_engine.money import fen_text
 from subsidy_engine.roster import cells
 from subsidy_engine.roster.schema import BY_ALIAS
 from subsidy_engine.roster.validate import NO_DATE, NO_MONEY
@@ -22,7 +23,6 @@ from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
 from subsidy_engine.rulebook.phrases import Wording
 from subsidy_engine.rulebook.template import Slot, Template
-from subsidy_engine.run.payments import fen_text
 
 
 class Source(Protocol):

@@ -27,6 +27,7 @@ from subsidy_engine.engines.contract import (
     schedule,
 )
 from subsidy_engine.engines.facts import Base, base_facts, facts_arrays
+from subsidy_engine.money import fen
 from subsidy_engine.periods import Period
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
@@ -71,7 +72,7 @@ class Compiler:
         if t is not None and t.kind == "enum":
             return t.values.index(v) if v is not None else -1  # type: ignore[arg-type]
         if t is not None and t.kind == "money" and isinstance(v, Decimal):
-            return int(v * 100)
+            return fen(v)
         if isinstance(v, Decimal):
             return int(v)
         return v

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from subsidy_engine.money import fen
 from subsidy_engine.roster.schema import COLUMNS, help_text
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import words as W
@@ -156,7 +157,7 @@ def parameter(p: Param, on: dt.date | None) -> list[Block]:
             rows.append([f"{start} 起", *(["无(本规则库不覆盖)"] + [""] * (max(len(keys), 1) - 1)), "", ""])
             continue
         v = entry.value
-        values = [W.yuan(W.decimal_fen(v[k])) if k in v else "" for k in keys] if isinstance(v, dict) else []
+        values = [W.yuan(fen(v[k])) if k in v else "" for k in keys] if isinstance(v, dict) else []
         ref = entry.reference  # the notice's title is listed under 依据文件
         status = W.status_words(entry)
         first = f"▶ {start}" if current is not None and current[0] == start else str(start)
@@ -164,7 +165,7 @@ def parameter(p: Param, on: dt.date | None) -> list[Block]:
             marked.add(i)
         if "假定" in status:
             assumed.add(i)
-        rows.append([first, *(values or [W.yuan(W.decimal_fen(v))]), ref, status])  # type: ignore[arg-type]
+        rows.append([first, *(values or [W.yuan(fen(v))]), ref, status])  # type: ignore[arg-type]
     lead = f"单位: {p.unit}" + (f";按{FIELD_LABELS[p.key]}分列" if p.key else "")
     return [
         Block("h3", f"参数: {p.description}"),

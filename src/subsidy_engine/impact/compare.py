@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from subsidy_engine.arrays import sorted_codes, text_codes
-from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.engines.contract import month_code
 from subsidy_engine.impact.evaluate import Lines, Pair
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.roster.cells import month_text
 from subsidy_engine.rulebook.model import Rulebook
 from subsidy_engine.run.payments import text_rank, yuan

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from subsidy_engine.errors import ReformError
+from subsidy_engine.money import fen, fen_text
 from subsidy_engine.periods import Period
 from subsidy_engine.roster.schema import BY_ALIAS
 from subsidy_engine.rulebook import bounds as B
@@ -23,7 +24,6 @@ from subsidy_engine.rulebook.files import ValueEntry
 from subsidy_engine.rulebook.limits import YUAN_CEILING
 from subsidy_engine.rulebook.model import Param, Rulebook
 from subsidy_engine.rulebook.vocabulary import FIELDS
-from subsidy_engine.run.payments import fen_text
 
 SET_SYNTAX = re.compile(
     r"\s*(?P<name>[^\[\]=@\s]+)\s*(?:\[(?P<key>[^\]]*)\])?\s*=(?P<value>[^@]*)@(?P<date>.*)"
@@ -49,7 +49,7 @@ class Edit:
             "set": self.text,
             "parameter": self.name,
             "key": self.key,
-            "value": fen_text(int(self.value * 100)),
+            "value": fen_text(fen(self.value)),
             "from": self.start.isoformat(),
         }
 

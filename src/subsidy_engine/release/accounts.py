@@ -17,6 +17,8 @@ import numpy as np
 
 from subsidy_engine.errors import InputError
 from subsidy_engine.roster import cells
+from subsidy_engine.roster.read import ROW, read_roster
+from subsidy_engine.roster.validate import validate
 
 MIN_DIGITS, MAX_DIGITS = 16, 19
 GROUP_SPACES = re.compile(r"[ \u3000\u00a0]+")
@@ -94,9 +96,6 @@ class PayeeAccount:
 def roster_accounts(roster: Path, expected_sha256: str, ids: Iterable[str]) -> dict[str, PayeeAccount]:
     """The account of each 证件号码 in `ids` from the accepted rows of `roster`, which must be the very file
     the run was computed from (same sha256); a 证件号码 not among the accepted rows is left out."""
-    from subsidy_engine.roster.read import ROW, read_roster
-    from subsidy_engine.roster.validate import validate
-
     raw = read_roster(roster)
     if expected_sha256 and raw.sha256 != expected_sha256:
         raise RosterChangedError(

@@ -9,15 +9,17 @@ decimals shown with two places, zip timestamps fixed so the same batch gives the
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 from pathlib import Path
 
-from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine.money import fen_text
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.release.batch import BankLine, Batch
 from subsidy_engine.release.layout import Layout
 from subsidy_engine.run import safecells
-from subsidy_engine.run.payments import fen_text
+from subsidy_engine.run.writers import rezip_deterministic
 
 SUFFIXES = (".csv", ".xlsx")
 HELD_SUFFIX = "-待补账号.csv"
@@ -108,12 +110,8 @@ def _write_csv(rows: list[list[str]], path: Path, codec: str, line_end: str) -> 
 
 
 def _write_xlsx(rows: list[list[tuple[str, str]]], sheet: str, path: Path) -> None:
-    import datetime as dt
-
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    from subsidy_engine.run.output import _rezip_deterministic
+    from openpyxl import Workbook  # late: start-up, openpyxl
+    from openpyxl.cell import WriteOnlyCell  # late: start-up, openpyxl
 
     wb = Workbook(write_only=True)
     wb.properties.created = wb.properties.modified = dt.datetime(2000, 1, 1)
@@ -134,4 +132,4 @@ def _write_xlsx(rows: list[list[tuple[str, str]]], sheet: str, path: Path) -> No
         ws.append(out)
     buf = io.BytesIO()
     wb.save(buf)
-    _rezip_deterministic(buf.getvalue(), path)
+    rezip_deterministic(buf.getvalue(), path)

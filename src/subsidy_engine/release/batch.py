@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from subsidy_engine.cli.texttable import mask_id
 from subsidy_engine.errors import EvaluationError
+from subsidy_engine.money import fen_text
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.release.accounts import PayeeAccount
 from subsidy_engine.release.layout import Layout
 from subsidy_engine.release.runfolder import RunFolder, RunFolderError
-from subsidy_engine.run.payments import fen_text
 
 LINE_KEY = ["发放月份", "项目", "规则", "户编号", "证件号码"]  # one payment line
 BANK_KEY = ["发放月份", "项目", "户编号", "证件号码"]  # one bank line

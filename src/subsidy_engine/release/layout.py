@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from subsidy_engine.errors import InputError, RulebookError
+from subsidy_engine.rulebook import yamlio
 
 DEFAULT_LAYOUT = Path(__file__).parent / "layouts" / "default.yaml"
 
@@ -156,8 +157,6 @@ def _returns(data: dict[str, Any], where: str) -> ReturnColumns:
 
 def load_layout(path: str | Path | None = None) -> Layout:
     """The layout of `path` (the shipped default when None), checked whole."""
-    from subsidy_engine.rulebook import yamlio
-
     p = Path(path) if path is not None else DEFAULT_LAYOUT
     where = str(p)
     if not p.is_file():

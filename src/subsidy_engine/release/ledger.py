@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from subsidy_engine.errors import InputError
+from subsidy_engine.money import fen_text
 from subsidy_engine.release.batch import LINE_KEY, BankLine
 from subsidy_engine.release.reconcile import Reconciliation
 from subsidy_engine.release.runfolder import RunFolder
 from subsidy_engine.run import safecells
 from subsidy_engine.run.outdir import atomic_folder, os_errors
 from subsidy_engine.run.output import write_csv
-from subsidy_engine.run.payments import PAYMENT_COLUMNS, SORT_KEY, fen_text
+from subsidy_engine.run.payments import PAYMENT_COLUMNS, SORT_KEY
 
 FAILED_COLUMNS = [*PAYMENT_COLUMNS, "批次号", "序号", "代发账号", "失败原因"]
 HELD_COLUMNS = [*PAYMENT_COLUMNS, "批次号", "名册行号", "原因代码", "说明"]

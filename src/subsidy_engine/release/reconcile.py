@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine.money import fen_text
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.release.batch import BankLine, Batch
 from subsidy_engine.release.returns import ReturnRow
-from subsidy_engine.run.payments import fen_text
 
 ERRORS = {
     "UNKNOWN_LINE": "回盘中有本批次没有发送的序号",

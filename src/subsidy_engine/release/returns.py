@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from subsidy_engine import limits
+from subsidy_engine.audit.diff import PaymentFileError, _raw_rows
 from subsidy_engine.errors import InputError
 from subsidy_engine.release.accounts import GROUP_SPACES
 from subsidy_engine.release.layout import ReturnColumns
@@ -43,8 +44,6 @@ def _text(value: object) -> str:
 
 def read_return(path: str | Path, columns: ReturnColumns) -> list[ReturnRow]:
     """Every line of the bank's return, in file order."""
-    from subsidy_engine.audit.diff import PaymentFileError, _raw_rows
-
     p = Path(path)
     if not p.is_file():
         raise ReturnFileError(f"{p}: 回盘文件不存在", path=str(p))

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from subsidy_engine.audit.rerun import ManifestError, load_manifest
 from subsidy_engine.errors import InputError
 from subsidy_engine.run import safecells
 from subsidy_engine.run.payments import PAYMENT_COLUMNS
@@ -63,8 +64,6 @@ def _sha256(path: Path) -> str:
 
 def open_run(run_dir: str | Path) -> RunFolder:
     """Read and check a run folder written by `subsidy evaluate`."""
-    from subsidy_engine.audit.rerun import ManifestError, load_manifest
-
     d = Path(run_dir)
     manifest_path = d / "manifest.json"
     if not manifest_path.is_file():

@@ -17,6 +17,7 @@ import pandas as pd
 
 from subsidy_engine.errors import HeaderError
 from subsidy_engine.roster.cells import TRIM
+from subsidy_engine.roster.reasons import Reason
 from subsidy_engine.roster.schema import COLUMNS, canonical
 
 ROW = "_row"
@@ -89,7 +90,7 @@ def short_row_marks(header: list[str], rows: Sequence[Sequence[object]]) -> dict
                 (
                     SHORT,
                     f"{len(r)} 个单元格",
-                    "ROW_TOO_SHORT",
+                    Reason.ROW_TOO_SHORT,
                     f"本行只有 {len(r)} 个单元格,比表头少,{shown} 没有对应的单元格(行尾被截断或少了逗号)",
                 )
             ]

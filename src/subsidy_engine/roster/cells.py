@@ -16,7 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from subsidy_engine import money
 from subsidy_engine.limits import max_amount_fen
+from subsidy_engine.roster.reasons import Reason
 
 EPOCH = dt.date(1970, 1, 1)
 TRIM = " \t\r\n\u3000\u00a0\ufeff"
@@ -115,27 +117,27 @@ def _typed(value: object, code: str) -> dt.date | None:
 
 
 def parse_date(value: object) -> int:
-    typed = _typed(value, "BAD_DATE")
+    typed = _typed(value, Reason.BAD_DATE)
     if typed is not None:
         return day_number(typed)
     text = as_text(value)
     m = _DATE.fullmatch(ascii_width(text))
     if not m:
-        raise CellError("BAD_DATE", f"日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD: {quoted(text)}")
+        raise CellError(Reason.BAD_DATE, f"日期格式应为 YYYY-MM-DD 或 YYYY/MM/DD: {quoted(text)}")
     try:
         return day_number(dt.date(int(m.group(1)), int(m.group(3)), int(m.group(4))))
     except ValueError:
-        raise CellError("BAD_DATE", f"不是有效的日历日期: {quoted(text)}") from None
+        raise CellError(Reason.BAD_DATE, f"不是有效的日历日期: {quoted(text)}") from None
 
 
 def parse_month(value: object) -> int:
-    typed = _typed(value, "BAD_MONTH")
+    typed = _typed(value, Reason.BAD_MONTH)
     if typed is not None:
         return month_number(typed.year, typed.month)
     text = as_text(value)
     m = _MONTH.fullmatch(ascii_width(text))
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise CellError("BAD_MONTH", f"月份格式应为 YYYY-MM 或 YYYY/MM: {quoted(text)}")
+        raise CellError(Reason.BAD_MONTH, f"月份格式应为 YYYY-MM 或 YYYY/MM: {quoted(text)}")
     return month_number(int(m.group(1)), int(m.group(2)))
 
 
@@ -149,20 +151,20 @@ def parse_bool(value: object) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise CellError("BAD_BOOL", f"应为 是/否 (Y/N, true/false, 1/0): {quoted(as_text(value))}")
+    raise CellError(Reason.BAD_BOOL, f"应为 是/否 (Y/N, true/false, 1/0): {quoted(as_text(value))}")
 
 
 def parse_money(value: object, ceiling_fen: int | None = None) -> int:
     """Yuan → integer fen, exactly; a numeric cell is read at the precision a spreadsheet shows (15 digits).
     An amount above `ceiling_fen` (default: the `ceilings` setting) is `MONEY_TOO_LARGE`."""
     if isinstance(value, bool):
-        raise CellError("BAD_MONEY", f"金额应为数字: {value!r}")
+        raise CellError(Reason.BAD_MONEY, f"金额应为数字: {value!r}")
     if isinstance(value, (int, np.integer)):
         amount = Decimal(int(value))
     elif isinstance(value, (float, np.floating)):
         f = float(value)
         if not math.isfinite(f):
-            raise CellError("BAD_MONEY", f"金额应为数字: {value!r}")
+            raise CellError(Reason.BAD_MONEY, f"金额应为数字: {value!r}")
         amount = Decimal(repr(f))
         if amount.as_tuple().exponent < -2:  # type: ignore[operator]
             amount = Decimal(format(f, ".15g"))
@@ -172,24 +174,24 @@ def parse_money(value: object, ceiling_fen: int | None = None) -> int:
         text = as_text(value)
         plain = ascii_width(text)
         if plain.startswith("-") and _MONEY.fullmatch(plain[1:]):
-            raise CellError("MONEY_NEGATIVE", f"金额不能为负数: {quoted(text)}")
+            raise CellError(Reason.MONEY_NEGATIVE, f"金额不能为负数: {quoted(text)}")
         if not _MONEY.fullmatch(plain):
             raise CellError(
-                "BAD_MONEY", f"金额只能是数字和小数点(不带符号、千分位或货币符号): {quoted(text)}"
+                Reason.BAD_MONEY, f"金额只能是数字和小数点(不带符号、千分位或货币符号): {quoted(text)}"
             )
         try:
             amount = Decimal(plain)
         except InvalidOperation:  # pragma: no cover - the pattern above admits only decimals
-            raise CellError("BAD_MONEY", f"金额应为数字: {quoted(text)}") from None
+            raise CellError(Reason.BAD_MONEY, f"金额应为数字: {quoted(text)}") from None
     if not amount.is_finite():
-        raise CellError("BAD_MONEY", f"金额应为数字: {quoted(as_text(value))}")
+        raise CellError(Reason.BAD_MONEY, f"金额应为数字: {quoted(as_text(value))}")
     if amount < 0:
-        raise CellError("MONEY_NEGATIVE", f"金额不能为负数: {quoted(as_text(value))}")
+        raise CellError(Reason.MONEY_NEGATIVE, f"金额不能为负数: {quoted(as_text(value))}")
     return _fen(amount, value, max_amount_fen() if ceiling_fen is None else ceiling_fen)
 
 
 def _fen(amount: Decimal, value: object, ceiling_fen: int) -> int:
-    """A non-negative amount in fen, from its digits (exact at any length: no decimal context rounds it)."""
+    """A non-negative amount in fen (money.fen: exact at any length), its size checked before it is built."""
     _, digits, exp = amount.as_tuple()
     assert isinstance(exp, int)
     n = len(digits)
@@ -201,12 +203,12 @@ def _fen(amount: Decimal, value: object, ceiling_fen: int) -> int:
     if n + exp > MONEY_DIGITS:
         fen = None
     elif exp < -2:
-        raise CellError("MONEY_PRECISION", f"金额最多两位小数: {quoted(as_text(value))}")
+        raise CellError(Reason.MONEY_PRECISION, f"金额最多两位小数: {quoted(as_text(value))}")
     else:
-        fen = int("".join(map(str, digits[:n]))) * 10 ** (exp + 2)
+        fen = money.fen(amount)
     if fen is None or fen > ceiling_fen:
         raise CellError(
-            "MONEY_TOO_LARGE",
+            Reason.MONEY_TOO_LARGE,
             f"金额 {quoted(as_text(value))} 超过单个金额上限 {ceiling_fen // 100} 元,请核对是否多录了数字",
         )
     return fen
@@ -214,7 +216,7 @@ def _fen(amount: Decimal, value: object, ceiling_fen: int) -> int:
 
 def parse_int(value: object) -> int:
     if isinstance(value, bool):
-        raise CellError("BAD_INT", f"应为整数: {value!r}")
+        raise CellError(Reason.BAD_INT, f"应为整数: {value!r}")
     if isinstance(value, (int, np.integer)):
         number = int(value)
     elif isinstance(value, (float, np.floating)) and float(value).is_integer():
@@ -223,16 +225,18 @@ def parse_int(value: object) -> int:
         text = as_text(value)
         plain = ascii_width(text)
         if not _INT.fullmatch(plain):
-            raise CellError("BAD_INT", f"应为整数: {quoted(text)}")
+            raise CellError(Reason.BAD_INT, f"应为整数: {quoted(text)}")
         whole = plain.split(".")[0]
         number = int(whole) if len(whole.lstrip("0")) <= INT_DIGITS else 10**INT_DIGITS
     if abs(number) >= 10**INT_DIGITS:
-        raise CellError("BAD_INT", f"整数超出可处理的范围(最多 {INT_DIGITS} 位): {quoted(as_text(value))}")
+        raise CellError(
+            Reason.BAD_INT, f"整数超出可处理的范围(最多 {INT_DIGITS} 位): {quoted(as_text(value))}"
+        )
     return number
 
 
 def parse_enum(value: object, allowed: tuple[str, ...]) -> str:
     text = as_text(value)
     if text not in allowed:
-        raise CellError("BAD_ENUM", f"{quoted(text)} 不是允许的值 ({' / '.join(allowed)})")
+        raise CellError(Reason.BAD_ENUM, f"{quoted(text)} 不是允许的值 ({' / '.join(allowed)})")
     return text

@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from subsidy_engine.money import fen_text
 from subsidy_engine.roster import cells, idcard
 from subsidy_engine.roster.columns import NO_DATE, NO_MONEY, Parsed, Problems
+from subsidy_engine.roster.reasons import Reason
 from subsidy_engine.roster.schema import HOUSEHOLD_COLUMNS, Column
 
 
@@ -34,7 +36,7 @@ def check_ids(
         code_msg = said.get((number, as_number))
         if code_msg is None:
             # a number IdColumn finds invalid is invalid: its shape test is the ASCII one used here
-            code_msg = idcard.id_problem(number, as_number) or ("ID_FORMAT", "证件号码格式错误")
+            code_msg = idcard.id_problem(number, as_number) or (Reason.ID_FORMAT, "证件号码格式错误")
             said[(number, as_number)] = code_msg
         problems.add(pos, "id_number", number, *code_msg)
         ok["id_number"][pos] = False
@@ -93,7 +95,7 @@ def check_duplicates(
     at = np.flatnonzero(dup)
     for members in _groups(keys[at], at):
         for pos, named in _others(members, rows):
-            problems.add(pos, "id_number", ids[pos], "ID_DUPLICATE", f"证件号码与{named}重复")
+            problems.add(pos, "id_number", ids[pos], Reason.ID_DUPLICATE, f"证件号码与{named}重复")
 
 
 def check_rows(
@@ -108,12 +110,16 @@ def check_rows(
     n = len(ids)
     area_set = ~pd.isna(p["dibao_area"]) & ok["dibao_area"]
     for pos in np.flatnonzero(area_set & (p["dibao_from"] == NO_DATE) & ok["dibao_from"]):
-        problems.add(pos, "dibao_from", "", "DIBAO_FROM_REQUIRED", "低保类别已填,低保起始月必填")
+        problems.add(pos, "dibao_from", "", Reason.DIBAO_FROM_REQUIRED, "低保类别已填,低保起始月必填")
     for pos in np.flatnonzero(
         area_set & (p["income_per_capita_month"] == NO_MONEY) & ok["income_per_capita_month"]
     ):
         problems.add(
-            pos, "income_per_capita_month", "", "DIBAO_INCOME_REQUIRED", "低保类别已填,家庭月人均收入必填"
+            pos,
+            "income_per_capita_month",
+            "",
+            Reason.DIBAO_INCOME_REQUIRED,
+            "低保类别已填,家庭月人均收入必填",
         )
     both = (p["dibao_from"] != NO_DATE) & (p["dibao_to"] != NO_DATE) & ok["dibao_from"] & ok["dibao_to"]
     for pos in np.flatnonzero(both & (p["dibao_to"] < p["dibao_from"])):
@@ -121,7 +127,7 @@ def check_rows(
             pos,
             "dibao_to",
             cells.month_text(p["dibao_to"][pos]),
-            "DIBAO_END_BEFORE_START",
+            Reason.DIBAO_END_BEFORE_START,
             f"低保终止月早于低保起始月 {cells.month_text(p['dibao_from'][pos])}",
         )
     no_area = pd.isna(p["dibao_area"]) & ok["dibao_area"]
@@ -130,14 +136,14 @@ def check_rows(
             pos,
             "dibao_covered",
             "是",
-            "DIBAO_COVERED_NOT_DIBAO",
+            Reason.DIBAO_COVERED_NOT_DIBAO,
             "本户未填低保类别(非低保户),成员不能低保在保",
         )
     stage = p["school_stage"]
     for pos in np.flatnonzero((stage == "中职") & (p["grade"] == 0) & ok["grade"]):
-        problems.add(pos, "grade", "", "GRADE_REQUIRED", "在校学段为中职时年级必填")
+        problems.add(pos, "grade", "", Reason.GRADE_REQUIRED, "在校学段为中职时年级必填")
     for pos in np.flatnonzero((p["grade"] != 0) & ((p["grade"] < 1) | (p["grade"] > 6)) & ok["grade"]):
-        problems.add(pos, "grade", str(p["grade"][pos]), "GRADE_RANGE", "年级应为 1–6")
+        problems.add(pos, "grade", str(p["grade"][pos]), Reason.GRADE_RANGE, "年级应为 1–6")
         ok["grade"][pos] = False
     cert = p["disability_cert"]
     for pos in np.flatnonzero(~pd.isna(cert)):
@@ -147,11 +153,13 @@ def check_rows(
                 pos,
                 "disability_cert",
                 c,
-                "CERT_FORMAT",
+                Reason.CERT_FORMAT,
                 "残疾证号应为20位:本人证件号码 + 残疾类别(1–7) + 残疾等级(1–4)",
             )
         elif ids[pos] is not None and c[:18] != ids[pos] and not (lost is not None and lost[pos]):
-            problems.add(pos, "disability_cert", c, "CERT_NOT_OWN", "残疾证号前18位应为持证人本人的证件号码")
+            problems.add(
+                pos, "disability_cert", c, Reason.CERT_NOT_OWN, "残疾证号前18位应为持证人本人的证件号码"
+            )
     valid_id = ~pd.isna(ids) & ok["id_number"]
     births = np.full(n, NO_DATE, dtype=np.int64)
     if valid_id.any():
@@ -164,7 +172,7 @@ def check_rows(
             pos,
             "died_on",
             cells.from_day_number(died[pos]).isoformat(),
-            "DEATH_BEFORE_BIRTH",
+            Reason.DEATH_BEFORE_BIRTH,
             f"死亡日期早于出生日期 {cells.from_day_number(births[pos]).isoformat()}",
         )
 
@@ -192,7 +200,7 @@ def check_households(
             pos,
             "relation",
             str(rel[at]),
-            "HOUSEHOLD_NO_HEAD",
+            Reason.HOUSEHOLD_NO_HEAD,
             f"户编号 {hh[pos]} 没有与户主关系为“户主”的成员",
         )
     many = np.flatnonzero((heads > 1)[codes] & is_head)
@@ -202,7 +210,7 @@ def check_households(
                 pos,
                 "relation",
                 "户主",
-                "HOUSEHOLD_MULTIPLE_HEADS",
+                Reason.HOUSEHOLD_MULTIPLE_HEADS,
                 f"户编号 {hh[pos]} 有多个户主(另见{named})",
             )
 
@@ -236,7 +244,7 @@ def check_households(
                     pos,
                     col.alias,
                     "" if cells.is_blank(cell) else cells.as_text(cell),
-                    "HOUSEHOLD_MISMATCH",
+                    Reason.HOUSEHOLD_MISMATCH,
                     f"{col.name} 与{ref_row}的值 {ref_text!r} 不一致,同户成员的户级字段必须相同",
                 )
 
@@ -249,7 +257,7 @@ def _display(col: Column, value: Any) -> str:
     if col.kind == "month":
         return "" if value == NO_DATE else cells.month_text(int(value))
     if col.kind == "money":
-        return "" if value == NO_MONEY else f"{int(value) // 100}.{int(value) % 100:02d}"
+        return "" if value == NO_MONEY else fen_text(int(value))
     if col.kind == "bool":
         return "是" if value else "否"
     return str(value)

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from subsidy_engine.errors import FileFormatError
 from subsidy_engine.limits import Limits
@@ -89,10 +92,6 @@ def _read_arrow(p: Path, data: bytes, limits: Limits) -> Cells | None:
     """The fast path (pyarrow) for well-formed UTF-8 whose header is its first line and which has no empty
     line, no row of another width and no line break inside a cell (as many rows as lines); anything else goes
     the careful way (`_read_records`) to keep row numbers and check quotes."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
     ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
     end = min(ends) if ends else len(data)
     try:

@@ -12,16 +12,16 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TypeAlias
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from subsidy_engine.roster.cells import quoted
+from subsidy_engine.roster.reasons import Reason
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-Numbers = Union[np.ndarray, "pa.Array", "pa.ChunkedArray"]  # normalized numbers: objects or pyarrow strings
+Numbers: TypeAlias = np.ndarray | pa.Array | pa.ChunkedArray  # normalized numbers: objects or pyarrow strings
 
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 CHECK_CHARS = "10X98765432"
@@ -46,18 +46,18 @@ def id_problem(number: str, numeric: bool = False) -> tuple[str, str] | None:
     upper-cased; `numeric`: the cell was a spreadsheet number, not text. The message says what is wrong in
     words a caseworker can act on and never repeats the whole number (the value column has it)."""
     if numeric or _SCIENTIFIC.fullmatch(number):
-        return "ID_FORMAT", LOST_TO_EXCEL
+        return Reason.ID_FORMAT, LOST_TO_EXCEL
     if len(number) != 18 or not _NUMBER.fullmatch(number):
-        return "ID_FORMAT", _shape_problem(number)
+        return Reason.ID_FORMAT, _shape_problem(number)
     try:
         born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        return "ID_BIRTH_DATE", f"证件号码中的出生日期 {number[6:14]} 不是有效日期"
+        return Reason.ID_BIRTH_DATE, f"证件号码中的出生日期 {number[6:14]} 不是有效日期"
     if born < MIN_BIRTH:
-        return "ID_BIRTH_DATE", f"证件号码中的出生日期 {number[6:14]} 早于1900年"
+        return Reason.ID_BIRTH_DATE, f"证件号码中的出生日期 {number[6:14]} 早于1900年"
     expected = check_char(number[:17])
     if expected != number[17]:
-        return "ID_CHECKSUM", f"证件号码有误,请核对原件(校验位错误:按前17位应为 {expected})"
+        return Reason.ID_CHECKSUM, f"证件号码有误,请核对原件(校验位错误:按前17位应为 {expected})"
     return None
 
 
@@ -99,9 +99,6 @@ def _few(chars: Iterable[str], most: int = 3) -> str:
 
 def _digit_matrix(numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:
     """(rows that are 18 ASCII characters, their k×18 uint8 matrix of character codes), via pyarrow."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     arr = (
         numbers
         if isinstance(numbers, pa.Array | pa.ChunkedArray)

@@ -28,7 +28,7 @@ _BOUND = {"money": INT64_MAX // 100, "int": INT64_MAX}  # fen of an amount, a wh
 
 
 def read_parquet(p: Path, raw: bytes, limits: Limits) -> Cells:
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # late: start-up, Parquet
 
     try:
         pf = pq.ParquetFile(io.BytesIO(raw))

@@ -66,9 +66,7 @@ class RawRoster:
 
 
 def _read_xlsx(p: Path, raw: bytes, lim: limits_mod.Limits) -> Cells:
-    from subsidy_engine.roster.xlsx_read import (
-        read_xlsx,
-    )  # late: a CSV or Parquet run needs no zip/XML reader
+    from subsidy_engine.roster.xlsx_read import read_xlsx  # late: start-up, xlsx reader
 
     return read_xlsx(p, raw, lim)
 

@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 
 from subsidy_engine.roster.schema import COLUMNS, Column, help_text
+from subsidy_engine.run.outdir import atomic_file, os_errors
 
 ROWS = 5000  # rows the drop-down lists and formats cover
 TEXT_KINDS = frozenset({"text", "id", "enum", "date", "month"})
@@ -36,11 +37,11 @@ def width(c: Column) -> float:
 
 
 def template_bytes() -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl import Workbook  # late: start-up, openpyxl
+    from openpyxl.comments import Comment  # late: start-up, openpyxl
+    from openpyxl.styles import Alignment, Font, PatternFill  # late: start-up, openpyxl
+    from openpyxl.utils import get_column_letter  # late: start-up, openpyxl
+    from openpyxl.worksheet.datavalidation import DataValidation  # late: start-up, openpyxl
 
     wb = Workbook()
     ws = wb.active
@@ -95,8 +96,6 @@ def template_bytes() -> bytes:
 
 def write_template(path: Path, *, overwrite: bool = False) -> None:
     """The template at `path`, written whole (run/outdir.py: a new file unless `overwrite`, parent must exist)."""
-    from subsidy_engine.run.outdir import atomic_file, os_errors
-
     data = template_bytes()
     with atomic_file(path, overwrite=overwrite, parents=False) as tmp, os_errors(path):
         tmp.write_bytes(data)

@@ -19,6 +19,7 @@ from subsidy_engine.arrays import count_distinct
 from subsidy_engine.roster import cells, checks, idcard
 from subsidy_engine.roster.columns import NO_DATE, NO_MONEY, Parsed, Problems, parse_column
 from subsidy_engine.roster.read import EXTRA, PROBLEMS, ROW, SHORT, RawRoster
+from subsidy_engine.roster.reasons import TITLES, Reason
 from subsidy_engine.roster.schema import BY_ALIAS, COLUMNS, Column
 
 __all__ = ["NO_DATE", "NO_MONEY", "REASONS", "REJECT_COLUMNS", "Validated", "validate"]
@@ -27,39 +28,7 @@ PARALLEL_FROM_ROWS = 50_000  # below this, starting threads costs more than it s
 REJECT_COLUMNS = ["行号", "户编号", "证件号码", "姓名", "列", "值", "原因代码", "说明"]
 _COLUMN_ORDER = {c.alias: i for i, c in enumerate(COLUMNS)}
 
-REASONS: dict[str, str] = {
-    "REQUIRED": "必填项为空",
-    "BAD_ENUM": "不是允许的取值",
-    "BAD_BOOL": "是/否 取值无法识别",
-    "BAD_DATE": "日期无法识别",
-    "BAD_MONTH": "月份无法识别",
-    "BAD_MONEY": "金额格式错误",
-    "MONEY_NEGATIVE": "金额为负数",
-    "MONEY_PRECISION": "金额超过两位小数",
-    "MONEY_TOO_LARGE": "金额超过单个金额上限",
-    "BAD_INT": "应为整数",
-    "GRADE_RANGE": "年级不在 1–6",
-    "GRADE_REQUIRED": "中职学生缺年级",
-    "ID_FORMAT": "证件号码格式错误",
-    "ID_BIRTH_DATE": "证件号码出生日期无效",
-    "ID_CHECKSUM": "证件号码校验位错误",
-    "ID_DUPLICATE": "证件号码重复",
-    "CERT_FORMAT": "残疾证号格式错误",
-    "CERT_NOT_OWN": "残疾证号与本人证件号码不符",
-    "DIBAO_FROM_REQUIRED": "低保户缺低保起始月",
-    "DIBAO_INCOME_REQUIRED": "低保户缺家庭月人均收入",
-    "DIBAO_END_BEFORE_START": "低保终止月早于起始月",
-    "DIBAO_COVERED_NOT_DIBAO": "非低保户成员标为低保在保",
-    "DEATH_BEFORE_BIRTH": "死亡日期早于出生日期",
-    "ROW_TOO_LONG": "本行单元格多于表头",
-    "ROW_TOO_SHORT": "本行单元格少于表头",
-    "CELL_ERROR": "单元格为错误值(#N/A 等)",
-    "FORMULA_NO_VALUE": "公式没有计算结果",
-    "HOUSEHOLD_MISMATCH": "同户成员的户级字段不一致",
-    "HOUSEHOLD_NO_HEAD": "本户没有户主",
-    "HOUSEHOLD_MULTIPLE_HEADS": "本户有多个户主",
-    "HOUSEHOLD_REJECTED": "同户其他行有错误,整户不予计算",
-}
+REASONS: dict[str, str] = TITLES  # the title of each reason code (reasons.py)
 
 
 @dataclass
@@ -99,7 +68,7 @@ def validate(raw: RawRoster) -> Validated:
         problems.extend(found)
         if col.required:
             for pos in np.flatnonzero(pc.blank):
-                problems.add(pos, col.alias, "", "REQUIRED", f"{col.name} 为必填项")
+                problems.add(pos, col.alias, "", Reason.REQUIRED, f"{col.name} 为必填项")
             pc.ok &= ~pc.blank
         cols[col.alias] = pc
     parsed = {a: c.values for a, c in cols.items()}
@@ -118,7 +87,7 @@ def validate(raw: RawRoster) -> Validated:
                 pos,
                 EXTRA,
                 str(f[EXTRA].iat[pos]),
-                "ROW_TOO_LONG",
+                Reason.ROW_TOO_LONG,
                 "本行的单元格比表头多,多出的内容无法对应到列",
             )
     hh = parsed["household_id"]
@@ -140,7 +109,7 @@ def validate(raw: RawRoster) -> Validated:
             pos,
             "household_id",
             "",
-            "HOUSEHOLD_REJECTED",
+            Reason.HOUSEHOLD_REJECTED,
             f"同户(户编号 {hh[pos]})其他行有错误或户级问题,整户不予计算",
         )
 
@@ -220,7 +189,8 @@ def _rejects_frame(problems: Problems, f: pd.DataFrame, headers: dict[str, str])
             "证件号码": raw_text("id_number"),
             "姓名": raw_text("name"),
             "列": [
-                "" if c == "HOUSEHOLD_REJECTED" else n for c, n in zip(problems.code, col_names, strict=True)
+                "" if c == Reason.HOUSEHOLD_REJECTED else n
+                for c, n in zip(problems.code, col_names, strict=True)
             ],
             "值": [_clip(v) for v in problems.value],
             "原因代码": problems.code,
@@ -228,7 +198,7 @@ def _rejects_frame(problems: Problems, f: pd.DataFrame, headers: dict[str, str])
         }
     )
     order = [
-        (_COLUMN_ORDER.get(a, 99) if c != "HOUSEHOLD_REJECTED" else 100)
+        (_COLUMN_ORDER.get(a, 99) if c != Reason.HOUSEHOLD_REJECTED else 100)
         for a, c in zip(problems.col, problems.code, strict=True)
     ]
     frame["_o"] = order

@@ -11,18 +11,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from python_calamine import CalamineWorkbook
 
 from subsidy_engine.errors import FileFormatError
 from subsidy_engine.limits import Limits
 from subsidy_engine.roster.cellgrid import Cells, blank, column_label, frame_from_rows
 from subsidy_engine.roster.cells import TRIM
+from subsidy_engine.roster.reasons import Reason
 from subsidy_engine.roster.xlsx_guard import Mark, check_xlsx
 
 
 def read_xlsx(p: Path, raw: bytes, limits: Limits) -> Cells:
     book = check_xlsx(raw, str(p), limits)
-    from python_calamine import CalamineWorkbook
-
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         sheet = wb.get_sheet_by_index(0)
@@ -55,7 +55,7 @@ def read_xlsx(p: Path, raw: bytes, limits: Limits) -> Cells:
 
 
 def _problem(m: Mark) -> tuple[int | str, str, str, str]:
-    if m.code == "CELL_ERROR":
+    if m.code == Reason.CELL_ERROR:
         why = "公式出错,多为 VLOOKUP 没有找到" if m.text == "#N/A" else "公式出错"
         msg = f"单元格为错误值 {m.text}({why}),不能当作空白;请在 Excel 中修正后重新导入"
         return (m.col, m.text, m.code, msg)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from xml.parsers import expat
 
 from subsidy_engine.limits import Limits
+from subsidy_engine.roster.reasons import Reason
 
 MAX_MARKS = 100_000  # error cells + uncomputed formulas kept for the rejects
 DOCTYPE = "无法读取为 Excel 工作簿:XML 中有 DOCTYPE 或实体声明(Excel 不会写出,不予读取)"
@@ -142,11 +143,11 @@ class _FastScan:
             row, col = int(tag.group(2)), col_number(tag.group(1).decode()) - 1
             if _ERROR_T.search(tag.group(3)):
                 text = _text(value.group(1)) if value and value.group(1) else "#错误"
-                self.marks.append(Mark(row, col, "CELL_ERROR", text))
+                self.marks.append(Mark(row, col, Reason.CELL_ERROR, text))
             elif value is None and _FORMULA.search(content):
                 formula = _F_TEXT.search(content)
                 self.marks.append(
-                    Mark(row, col, "FORMULA_NO_VALUE", _text(formula.group(1)) if formula else "")
+                    Mark(row, col, Reason.FORMULA_NO_VALUE, _text(formula.group(1)) if formula else "")
                 )
         return True
 
@@ -198,9 +199,9 @@ def _expat_scan(stream: Iterator[bytes], most_elements: int) -> tuple[int, int, 
         elif tag == "c" and cell:
             row, col = int(str(cell["row"])), int(str(cell["col"]))
             if cell["error"]:
-                marks.append(Mark(row, col, "CELL_ERROR", str(cell["v"] or "#错误")))
+                marks.append(Mark(row, col, Reason.CELL_ERROR, str(cell["v"] or "#错误")))
             elif cell["f"] is not None and cell["v"] is None:
-                marks.append(Mark(row, col, "FORMULA_NO_VALUE", str(cell["f"])))
+                marks.append(Mark(row, col, Reason.FORMULA_NO_VALUE, str(cell["f"])))
             cell.clear()
 
     def text(data: str) -> None:

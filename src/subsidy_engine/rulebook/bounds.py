@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from subsidy_engine.money import fen
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook.limits import (
     FIELD_INT,
@@ -43,7 +44,7 @@ def ranges(fields: dict[str, Type], params: dict[str, Param]) -> dict[str, Inter
         for _, entry in p.entries:
             if entry is not None:
                 v = entry.value
-                fens += [int(x * 100) for x in (v.values() if isinstance(v, dict) else [v])]
+                fens += [fen(x) for x in (v.values() if isinstance(v, dict) else [v])]
         out[name] = (Decimal(min(fens, default=0)), Decimal(max(fens, default=0)))
     return out
 

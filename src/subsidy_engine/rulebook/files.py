@@ -4,6 +4,7 @@ file may hold. Unknown keys are refused (`extra="forbid"`); rulebook.py turns a 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -226,8 +227,6 @@ def parse_file(cls: type[_Model], data: Any, path: Path) -> Any:
         if err["type"] == "date_key":
             loc = (*loc, err["ctx"]["key"])  # the line of the date itself
         if err["type"] == "extra_forbidden":
-            import difflib
-
             allowed = list(_fields_at(cls, loc[:-1]))
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             msg = f"未知的键 {loc[-1]!r}" + (

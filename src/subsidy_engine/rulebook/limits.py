@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from subsidy_engine.money import fen
+
 # --- files --------------------------------------------------------------------------------------------------
 MAX_FILE_BYTES = 1 << 20  # one rule file
 MAX_FOLDER_BYTES = 8 << 20  # all the files a rulebook.yaml lists, together
@@ -26,7 +28,7 @@ MAX_DEFINITION_DEPTH = 40  # definitions that use definitions that use definitio
 YUAN_CEILING = Decimal(10) ** 8  # a parameter value and a number written in an expression: at most 1 亿
 # What the fields may hold, for bounding arithmetic: roster money 0 … 1 亿元, whole-number fields (age, 年级,
 # 残疾类别/等级) within ±10,000, a household count (household_count) 0 … 100.
-FIELD_MONEY_FEN = int(YUAN_CEILING) * 100
+FIELD_MONEY_FEN = fen(YUAN_CEILING)
 FIELD_INT = 10_000
 HOUSEHOLD_CEILING = 100
 # Every value an expression computes (money in fen, counts as they are) stays within ±VALUE_CEILING (10^12 元,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from subsidy_engine.errors import PeriodNotCoveredError
+from subsidy_engine.money import fen
 from subsidy_engine.periods import Period
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook import typecheck as T
@@ -62,8 +63,8 @@ class Param:
             raise PeriodNotCoveredError(f"参数 {self.name} 在 {d} 没有有效值", file=self.file)
         v = hit[1].value
         if isinstance(v, dict):
-            return {k: int(x * 100) for k, x in v.items()}
-        return int(v * 100)
+            return {k: fen(x) for k, x in v.items()}
+        return fen(v)
 
     def covered(self) -> tuple[dt.date, dt.date | None] | None:
         """The first continuous span with a value in force: (first day, last day or None = open)."""

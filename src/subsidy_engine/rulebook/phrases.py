@@ -16,8 +16,7 @@ A condition is found by its canonical text (`expr.render`), so `not alive` uses 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from subsidy_engine.errors import RulebookError
 from subsidy_engine.rulebook import expr as E
@@ -26,10 +25,6 @@ from subsidy_engine.rulebook import yamlio
 from subsidy_engine.rulebook.files import Choice, Phrase
 from subsidy_engine.rulebook.files import Words as RawWords
 from subsidy_engine.rulebook.template import Template, compile_template
-
-if TYPE_CHECKING:  # the compiled model holds CompiledPhrase: import it for the types only
-    from subsidy_engine.rulebook.files import Definition, ProgramFile
-    from subsidy_engine.rulebook.model import Program
 
 
 @dataclass(frozen=True)
@@ -127,32 +122,3 @@ class PhraseCollector:
                     raise E.ExprError(f"用语的 when 应是条件: {c.when!r}")
             choices.append((guard, compile_template(c.text, self.env)))
         return Wording(tuple(choices))
-
-
-def collect_phrases(
-    env: T.Env,
-    root: Path,
-    maps: list[tuple[str, Any, Any]],
-    raw_defs: list[tuple[str, str, Definition, Any]],
-    pfiles: list[tuple[str, ProgramFile, Any]],
-    programs: list[Program],
-) -> dict[str, CompiledPhrase]:
-    """The words of every condition of a loading rulebook (load.py), checked against the whole vocabulary:
-    the files' `phrases:` maps, the definitions and their listed conditions; each rule gets its own."""
-    words = PhraseCollector(T.Env(fields=env.fields, params=env.params, allow_aggregates=True))
-    for name, mapping, data in maps:
-        words.add_map(mapping, str(root / name), data)
-    for name, key, d, data in raw_defs:
-        where, loc = str(root / name), ("definitions", key)
-        words.add(key, d.phrase, d.phrase_not, where, f"definitions.{key}", yamlio.line_of(data, loc))
-        for i, c in enumerate(d.when if isinstance(d.when, list) else []):
-            if isinstance(c, str):
-                continue
-            line = yamlio.line_of(data, (*loc, "when", i))
-            text = E.render(E.parse(c.when))
-            words.add(text, c.phrase, c.phrase_not, where, f"definitions.{key}.when[{i}]", line)
-    for (name, pf, data), program in zip(pfiles, programs, strict=True):
-        for i, (r, compiled) in enumerate(zip(pf.rules, program.rules, strict=True)):
-            line = yamlio.line_of(data, ("rules", i))
-            compiled.phrase = words.add("", r.phrase, r.phrase_not, str(root / name), f"rules[{r.id}]", line)
-    return words.phrases

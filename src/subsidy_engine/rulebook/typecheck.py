@@ -10,6 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from subsidy_engine.money import is_fen
 from subsidy_engine.rulebook.expr import (
     Agg,
     And,
@@ -181,7 +182,7 @@ def _compatible(t: Type, lit: Lit, env: Env, op: str) -> None:
             raise ExprError(f"{t} 只能与数字比较,不能与 {render(lit)} 比较")
         if t.kind == "int" and v != v.to_integral_value():
             raise ExprError(f"整数字段不能与小数 {v} 比较")
-        if t.kind == "money" and (v * 100) != (v * 100).to_integral_value():
+        if t.kind == "money" and not is_fen(v):
             raise ExprError(f"金额常量最多两位小数: {v}")
         return
     raise ExprError(f"不能把 {t} 与 {render(lit)} 比较")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from decimal import Decimal
 
+from subsidy_engine import money
+from subsidy_engine.money import fen_text
 from subsidy_engine.roster.schema import BY_ALIAS
 from subsidy_engine.rulebook import expr as E
 from subsidy_engine.rulebook.files import Schedule, ValueEntry
@@ -35,12 +36,7 @@ Show = Callable[[E.Node], str]  # a node's value as text, for formulas with the 
 
 def yuan(fen: int) -> str:
     """Integer fen as a person reads it: 7,688.00 (thousands separated, two decimals, no float)."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
-
-
-def decimal_fen(v: Decimal) -> int:
-    return int(v * 100)
+    return fen_text(fen, grouped=True)
 
 
 def label(rb: Rulebook, name: str) -> str:
@@ -163,9 +159,9 @@ def param_value(p: Param, entry: ValueEntry, key: str | None = None) -> str:
     v = entry.value
     if isinstance(v, dict):
         if key is not None and key in v:
-            return yuan(decimal_fen(v[key]))
-        return " / ".join(f"{k} {yuan(decimal_fen(x))}" for k, x in v.items())
-    return yuan(decimal_fen(v))
+            return yuan(money.fen(v[key]))
+        return " / ".join(f"{k} {yuan(money.fen(x))}" for k, x in v.items())
+    return yuan(money.fen(v))
 
 
 def status_words(entry: ValueEntry) -> str:

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from subsidy_engine.arrays import sorted_codes, text_codes
+from subsidy_engine.money import fen, fen_text
 from subsidy_engine.roster.cells import month_text
 from subsidy_engine.rulebook.model import Rulebook
 
@@ -25,18 +26,13 @@ PERSON_TEXT = {
 }
 
 
-def yuan(fen: np.ndarray | pd.Series) -> np.ndarray:
-    """Integer fen → '123.45' (exactly two decimals, no float on the way); each distinct amount formatted once."""
-    f = np.asarray(fen, dtype=np.int64)
+def yuan(fens: np.ndarray | pd.Series) -> np.ndarray:
+    """Integer fen → '123.45' (money.fen_text: exactly two decimals, no float); each distinct amount once."""
+    f = np.asarray(fens, dtype=np.int64)
     if len(f) == 0:
         return np.array([], dtype=object)
     values, inverse = sorted_codes(f)
     return np.array([fen_text(int(v)) for v in values], dtype=object)[inverse]
-
-
-def fen_text(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def text_rank(values: np.ndarray | pa.Array) -> np.ndarray:
@@ -105,8 +101,8 @@ def payments_frame(lines: pd.DataFrame, persons: pd.DataFrame, rulebook: Ruleboo
 
 
 def amounts_fen(payments: pd.DataFrame) -> np.ndarray:
+    """The lines' amounts in fen: the `_fen` column when there, else 金额 read by money.fen (once a distinct value)."""
     if "_fen" in payments:
         return payments["_fen"].to_numpy(dtype=np.int64)
-    text = payments["金额"].astype(str)
-    parts = text.str.split(".", n=1, expand=True)
-    return parts[0].astype(np.int64).to_numpy() * 100 + parts[1].astype(np.int64).to_numpy()
+    codes, amounts = pd.factorize(payments["金额"].astype(str))
+    return np.array([fen(a) for a in amounts], dtype=np.int64)[codes]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from subsidy_engine.engines.crosscheck import compare
 from subsidy_engine.engines.vectorized import Progress, VectorizedEngine
 from subsidy_engine.errors import CrossCheckError, RejectedRowsError
 from subsidy_engine.periods import Period, parse_period
@@ -51,8 +52,6 @@ def evaluate_roster(
     lines = run_engine(engine, rb, checked.persons, per, processes, progress)
     agreed: dict[str, object] | None = None
     if cross_check:
-        from subsidy_engine.engines.crosscheck import compare
-
         other = run_engine(
             "rete" if engine == "pandas" else "pandas", rb, checked.persons, per, processes, None
         )
@@ -79,7 +78,7 @@ def run_engine(
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     if engine == "rete":
-        from subsidy_engine.engines.rete import ReteEngine
+        from subsidy_engine.engines.rete.engine import ReteEngine  # late: start-up, durable-rules
 
         return ReteEngine(rulebook, processes).run(persons, period, progress)
     if engine == "dask":
@@ -109,7 +108,7 @@ def evaluate_file(
     if engine == "dask":
         if cross_check:
             raise ValueError("--cross-check compares the pandas and rete engines; it does not run with dask")
-        from subsidy_engine.engines.dask.run import evaluate_file as evaluate_on_dask
+        from subsidy_engine.engines.dask.run import evaluate_file as evaluate_on_dask  # late: start-up, dask
 
         return evaluate_on_dask(path, period, rb, strict=strict, options=dask, progress=progress)
     if progress:

@@ -87,7 +87,7 @@ def xlsx_text(ws: Any, text: str) -> Any:
     """A text for an .xlsx row: unchanged when openpyxl keeps it a plain string, else a string cell."""
     if text[:1] != "=" and not ILLEGAL_XML.search(text):
         return text
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import WriteOnlyCell  # late: start-up, openpyxl
 
     cell = WriteOnlyCell(ws, value=ILLEGAL_XML.sub("\ufffd", text))
     cell.data_type = "s"  # never a formula: openpyxl binds any text starting with '=' as one

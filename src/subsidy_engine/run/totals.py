@@ -18,8 +18,9 @@ import pandas as pd
 
 from subsidy_engine.arrays import sorted_codes, text_codes
 from subsidy_engine.errors import EvaluationError
+from subsidy_engine.money import fen_text
 from subsidy_engine.rulebook.model import Rulebook
-from subsidy_engine.run.payments import amounts_fen, fen_text, yuan
+from subsidy_engine.run.payments import amounts_fen, yuan
 
 TOTAL_COLUMNS = ["项目", "项目名称", "规则", "乡镇", "行政村", "人数", "人次", "金额", "依赖假定参数"]
 INT64_MAX = int(np.iinfo(np.int64).max)

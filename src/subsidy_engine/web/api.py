@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -28,6 +29,8 @@ from subsidy_engine.web.auth import town_filter
 from subsidy_engine.web.deps import DB
 from subsidy_engine.web.masking import scrub_paths
 from subsidy_engine.web.models import Job, Run, StoredFile, Upload, User
+from subsidy_engine.web.services.explain import NotInRoster, explain_report
+from subsidy_engine.web.services.uploads import UploadRefused, check_roster, receive, upload_folder
 from subsidy_engine.web.store import sha256_file
 
 CODES = {
@@ -152,8 +155,6 @@ def create_api(parent_state: Any) -> FastAPI:
 
     @api.middleware("http")
     async def _log_every_call(request: Request, call_next: Any) -> Response:
-        import anyio
-
         response = await call_next(request)
         user = getattr(request.state, "who", None)
         await anyio.to_thread.run_sync(
@@ -185,8 +186,6 @@ def create_api(parent_state: Any) -> FastAPI:
 
     @api.post("/uploads", status_code=201, response_model=UploadOut, summary="上传名册(multipart 字段 file)")
     def upload(request: Request, db: DB, user: ApiUser, file: Annotated[UploadFile, File()]) -> UploadOut:
-        from subsidy_engine.web.services.uploads import UploadRefused, check_roster, receive, upload_folder
-
         _require(user, "caseworker")
         settings = request.app.state.settings
         try:
@@ -292,8 +291,6 @@ def create_api(parent_state: Any) -> FastAPI:
     def _explain(
         request: Request, db: Session, user: User, run_id: str, person: str | None, household: str | None
     ) -> dict[str, Any]:
-        from subsidy_engine.web.services.explain import NotInRoster, explain_report
-
         run = _done_run(db, user, run_id)
         upload = db.get(Upload, run.upload_id)
         assert upload is not None
@@ -315,9 +312,6 @@ def create_api(parent_state: Any) -> FastAPI:
         except SubsidyError as exc:
             raise ApiError(400, "explain_refused", str(exc)) from None
 
-    from subsidy_engine.web.api_release import add_release_routes
-
-    add_release_routes(api)  # submit, approve, return, the bank file and the bank's return
     return api
 
 

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
 from subsidy_engine.web.api import create_api
+from subsidy_engine.web.api_release import add_release_routes
 from subsidy_engine.web.auth import NotSignedIn
 from subsidy_engine.web.config import Settings, load_settings
 from subsidy_engine.web.gate import Gate, SecurityHeaders
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(Gate, settings=settings, sessions=app.state.sessions, error_page=error_page)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.state.api = create_api(app.state)
+    add_release_routes(app.state.api)  # submit, approve, return, the bank file and the bank's return
     app.mount("/api/v1", app.state.api)
     for module in (
         routes_pages,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from subsidy_engine.web.models import ROLE_TEXT, ROLES, TOWN_ROLES, User
 from subsidy_engine.web.sessions import Login
+from subsidy_engine.web.store import ensure_town
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
@@ -57,8 +58,6 @@ def check_new_password(password: str) -> None:
 
 
 def create_user(db: Session, name: str, password: str, role: str, town: str | None) -> User:
-    from subsidy_engine.web.store import ensure_town
-
     name = name.strip()
     town = (town or "").strip() or None
     if not name:

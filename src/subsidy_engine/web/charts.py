@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
+from subsidy_engine.money import fen
 from subsidy_engine.web.labels import yuan
-from subsidy_engine.web.services.runs import fen
 
 
 def bar_chart(items: list[tuple[str, str]], title: str, chart_id: str = "") -> Markup:

@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from subsidy_engine.web import accesslog
 from subsidy_engine.web.config import Settings
 from subsidy_engine.web.sessions import COOKIE, Login, find_session
+from subsidy_engine.web.tokens import bearer, token_user
 
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; style-src 'self'; script-src 'self'; "
@@ -120,15 +122,11 @@ class Gate:
             return find_session(db, token, self.settings)
 
     def _api_user(self, token: str) -> int | None:
-        from subsidy_engine.web.tokens import token_user
-
         with self.sessions() as db:
             user = token_user(db, token)
             return user.id if user is not None else None
 
     def _log_refused(self, scope: Scope) -> None:
-        from subsidy_engine.web import accesslog
-
         client = scope.get("client")
         accesslog.record(
             self.sessions.kw["bind"],
@@ -141,8 +139,6 @@ class Gate:
 
     async def _api_gate(self, scope: Scope, send: Send, login: Login | None) -> bool:
         """An API call needs a live bearer token (the OpenAPI document: a token or a signed-in browser)."""
-        from subsidy_engine.web.tokens import bearer
-
         token = bearer(_header(scope, b"authorization"))
         user_id = await anyio.to_thread.run_sync(self._api_user, token) if token else None
         if user_id is not None:

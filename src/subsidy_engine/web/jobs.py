@@ -15,7 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
 
+from subsidy_engine.errors import SubsidyError
+from subsidy_engine.periods import parse_period
 from subsidy_engine.web.models import Job, Upload, User, utcnow
+from subsidy_engine.web.store import new_id
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled")
@@ -42,9 +45,6 @@ class DuplicateRun(ValueError):
 
 def period_label(period: str) -> str:
     """The period as the engine names it (`2023`, `2023-09`), or the text as typed when it is not one."""
-    from subsidy_engine.errors import SubsidyError
-    from subsidy_engine.periods import parse_period
-
     try:
         return parse_period(period.strip()).label
     except (SubsidyError, ValueError):
@@ -60,8 +60,6 @@ def begin_locked(conn: Connection) -> None:
 
 def enqueue(db: Session, upload: Upload, period: str, user: User, *, force: bool = False) -> Job:
     """A queued run job (committed); DuplicateRun when the same upload and period is active or done."""
-    from subsidy_engine.web.store import new_id
-
     label = period_label(period)
     db.execute(select(Upload.id).where(Upload.id == upload.id).with_for_update())  # one enqueue per upload
     if not force:

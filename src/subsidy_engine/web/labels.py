@@ -14,13 +14,12 @@ from markupsafe import Markup
 
 from subsidy_engine.audit.codes import DIFF_TITLES, ROSTER_TITLES
 from subsidy_engine.roster.validate import REASONS
+from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.rulebook.model import Rulebook
 
 
 @cache
 def rulebook() -> Rulebook:
-    from subsidy_engine.rulebook.load import load_rulebook
-
     return load_rulebook()
 
 

@@ -1,12 +1,8 @@
 """What the web app shows of personal data and of the server: ID-shaped text masked, server paths removed.
 
 A 证件号码 is masked (first 6 + ******** + last 4) wherever it appears on a page, in a log line or in a masked
-download, and so is anything that looks like one: a run of 15 or more digits (an X among them allowed),
-possibly broken by single spaces or hyphens or holding a stray letter, and a number in scientific notation
-with an exponent of 14 or more (the 证件号码 column Excel turned into numbers, `5.00119E+17`). Two shapes
-stay as written: exactly 16 digits, the 户编号 (6-digit county code + 10 digits: a caseworker finds a household
-by it, and no 证件号码 has 16 characters), and a sequence of ISO dates (`2023-01-01 2023-12-31`). Error messages name a file by the name
-its user gave it, never by its place on the server.
+download, and so is anything that looks like one or like an account number (privacy.mask_text says which
+shapes). Error messages name a file by the name its user gave it, never by its place on the server.
 """
 
 from __future__ import annotations
@@ -18,44 +14,27 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine import privacy
+from subsidy_engine.privacy import mask_id
 
-# digits, with single spaces/hyphens or one letter between them, and a final X: the callback counts them
-# (\d is any digit, full-width ones included; full-width letters, spaces and hyphens count too)
-_LETTER = "A-Za-zＡ-Ｚａ-ｚ"
-_RUN = re.compile(rf"(?<!\d)\d(?:\d|[ \-\u3000－](?=\d)|[{_LETTER}](?=\d))*[XxＸｘ]?")
-_SCIENTIFIC = re.compile(r"(?<![\d.])\d(?:\.\d+)?[eE]\+?(?:1[4-9]|[2-9]\d)(?!\d)")
-_HOUSEHOLD = re.compile(r"[0-9]{16}")
-_DATES = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ \-]\d{4}-\d{2}-\d{2})*")
 _GENERATED_ID = re.compile(r"[0-9a-f]{32}")  # store.new_id(): shown in links, never personal
 # the same inside a link or a log line (with a letter: 32 digits in a row are masked as any digit run)
 _LINKED_ID = re.compile(r"(?<![0-9A-Za-z])(?=[0-9]*[a-f])[0-9a-f]{32}(?![0-9A-Za-z])")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s/:：,，;；'\"()（）<>]+){2,}/?")
-MIN_DIGITS = 15
-MAX_LETTERS = 2
-
-
-def _mask_run(m: re.Match[str], keep: frozenset[str]) -> str:
-    text = m.group(0)
-    digits = sum(c.isdigit() for c in text)
-    letters = sum(c.isalpha() for c in text)
-    if digits < MIN_DIGITS or letters > MAX_LETTERS or text in keep:
-        return text
-    if _HOUSEHOLD.fullmatch(text) or _DATES.fullmatch(text):
-        return text
-    return mask_id(text)
 
 
 def mask_text(value: object, keep: Iterable[str] = ()) -> str:
-    """`value` as text with every ID-shaped part masked, except the exact strings in `keep`."""
+    """`value` as text with every ID-shaped part masked (privacy.mask_text), except the exact strings in `keep`
+    and the generated ids of the store in links and log lines."""
     kept = frozenset(keep)
     text = str(value)
     parts = _LINKED_ID.split(text)  # `/runs/<id>/…`: a digit run inside the id is not a 证件号码
     if len(parts) > 1:
         ids = _LINKED_ID.findall(text)
-        return "".join(mask_text(p, kept) + (ids[i] if i < len(ids) else "") for i, p in enumerate(parts))
-    text = _RUN.sub(lambda m: _mask_run(m, kept), text)
-    return _SCIENTIFIC.sub(lambda m: mask_id(m.group(0)), text)
+        return "".join(
+            privacy.mask_text(p, kept) + (ids[i] if i < len(ids) else "") for i, p in enumerate(parts)
+        )
+    return privacy.mask_text(text, kept)
 
 
 def finalize(value: object) -> object:

@@ -15,14 +15,18 @@ import secrets
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from subsidy_engine.web import jobs
+from subsidy_engine.web import accesslog, jobs
 from subsidy_engine.web.config import Settings
 from subsidy_engine.web.models import Job, Run, Upload, User, utcnow
+from subsidy_engine.web.services.runs import execute_run
+from subsidy_engine.web.store import make_engine
+from subsidy_engine.web.store import sessions as make_sessions
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
@@ -118,8 +122,6 @@ class Heart(threading.Thread):
 
 def execute(sessions: sessionmaker[Session], settings: Settings, job_id: str) -> str:
     """Run one claimed job to its end; its final status."""
-    from subsidy_engine.web.services.runs import execute_run
-
     engine = sessions.kw["bind"]
     heart = Heart(engine, job_id, min(HEARTBEAT_SECONDS, settings.job_heartbeat_timeout / 3))
     heart.start()
@@ -155,8 +157,6 @@ def execute(sessions: sessionmaker[Session], settings: Settings, job_id: str) ->
 
 
 def _log_finish(sessions: sessionmaker[Session], job_id: str, status: str) -> None:
-    from subsidy_engine.web import accesslog
-
     with sessions() as db:
         job = db.get(Job, job_id)
         user = db.get(User, job.user_id) if job else None
@@ -202,15 +202,11 @@ class Queue:
 
 def work(settings: Settings, stop: threading.Event, *, poll: float = 1.0) -> None:
     """The worker's loop: reap, then claim and run jobs until `stop` is set."""
-    from subsidy_engine.web.store import make_engine
-    from subsidy_engine.web.store import sessions as make_sessions
-
     engine = make_engine(settings.database_url)
     factory = make_sessions(engine)
     me = worker_name()
     log.info("计算进程 %s 启动", me)
     reaped_at = 0.0
-    import time
 
     try:
         while not stop.is_set():

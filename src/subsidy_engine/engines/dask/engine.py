@@ -28,8 +28,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import dask
+import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from distributed import Client, LocalCluster, as_completed
 
 from subsidy_engine.engines.dask import io as dask_io
 from subsidy_engine.engines.dask.totals import Partial, partial_totals
@@ -38,6 +43,7 @@ from subsidy_engine.periods import Period
 from subsidy_engine.roster.read import ROW, RawRoster
 from subsidy_engine.roster.validate import REJECT_COLUMNS, Validated, validate
 from subsidy_engine.rulebook.model import Rulebook
+from subsidy_engine.run.output import sha256, write_parquet
 from subsidy_engine.run.payments import LOCAL_CODES, PAYMENT_COLUMNS, SORT_KEY, payments_frame
 from subsidy_engine.run.totals import assumed_by_rule
 
@@ -57,8 +63,6 @@ class DaskOptions:
 @contextmanager
 def connect(options: DaskOptions) -> Iterator[Any]:
     """A distributed Client: to options.scheduler, or to a LocalCluster closed again on every way out."""
-    from distributed import Client, LocalCluster
-
     if options.scheduler:
         with Client(options.scheduler, set_as_default=False) as client:
             yield client
@@ -122,7 +126,6 @@ def evaluate_partition(
     if stream_to is None:
         part.payments = payments
         return part
-    from subsidy_engine.run.output import sha256, write_parquet
 
     part.totals = partial_totals(payments, rulebook)
     name = f"part-{index:05d}.parquet"
@@ -180,10 +183,6 @@ def run(
     stream_to: str | None = None,
     progress: Progress | None = None,
 ) -> DaskRun:
-    import dask
-    import dask.dataframe as dd
-    from distributed import as_completed
-
     opened = dask_io.open_source(path, options.chunk_rows)
     chunks = opened.chunks
     source = replace(opened, chunks=[])  # what every task gets: no in-memory chunk but its own
@@ -265,9 +264,6 @@ def _tied_households(
 
 def gathered_payments(parts: list[Part]) -> pd.DataFrame:
     """All partitions' payment lines in the order of payments_frame: SORT_KEY compared as text."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     frames = [p.payments for p in parts if p.payments is not None]
     # `_person` / `_household` codes are each partition's own: dropped, so totals counts by the texts
     payments = pd.concat(frames, ignore_index=True).drop(columns=list(LOCAL_CODES), errors="ignore")

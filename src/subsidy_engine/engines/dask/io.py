@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from subsidy_engine.errors import FileFormatError
 from subsidy_engine.limits import current as current_limits
@@ -74,8 +76,6 @@ def open_source(path: str | Path, chunk_rows: int = 200_000) -> Source:
         return Source(str(p), raw.sha256, raw.headers, raw.ignored_columns, {}, pieces, len(f), False)
     if not p.is_file():
         raise FileFormatError(f"{p}: 文件不存在", path=str(p))
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     try:
         meta = pq.ParquetFile(p).metadata
@@ -124,8 +124,6 @@ def _sha256(p: Path) -> str:
 
 def _cells(source: Source, chunk: Chunk, columns: list[int] | None = None) -> pd.DataFrame:
     """The chunk's cells as `parquet_read.read_parquet` gives them: columns 0..n-1, typed cells as objects."""
-    import pyarrow.parquet as pq
-
     pf = pq.ParquetFile(source.path)
     names = pf.schema_arrow.names
     idx = list(range(len(names))) if columns is None else columns

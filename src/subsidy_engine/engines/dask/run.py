@@ -24,6 +24,7 @@ from subsidy_engine.periods import Period, parse_period
 from subsidy_engine.roster.validate import REJECT_COLUMNS
 from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.rulebook.model import Rulebook
+from subsidy_engine.run.output import atomic_folder, build_manifest, sha256, write_csv
 from subsidy_engine.run.result import RunResult
 from subsidy_engine.run.totals import totals_frame
 
@@ -78,8 +79,6 @@ def evaluate_stream(
 ) -> tuple[RunResult, dict[str, object]]:
     """A run whose payment list goes straight from the workers to DIR/payments/ (see the module docstring).
     Returns a RunResult without payment lines (its totals are whole) and the manifest written."""
-    from subsidy_engine.run.output import atomic_folder, build_manifest, sha256, write_csv
-
     per, rb = _prepare(period, rules)
     with atomic_folder(out, overwrite=overwrite) as tmp:
         (tmp / "payments").mkdir()

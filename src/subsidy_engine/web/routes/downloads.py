@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from subsidy_engine.audit.workbook import write_sheets
 from subsidy_engine.run.excel import excel_csv_bytes, read_machine_csv
 from subsidy_engine.web import labels
 from subsidy_engine.web.auth import check_csrf
@@ -123,8 +124,6 @@ def publicity(request: Request, db: DB, user: CurrentUser, run_id: str, village:
 @router.get("/uploads/{upload_id}/rejects.{ext}")
 def rejects(request: Request, db: DB, user: CurrentUser, upload_id: str, ext: str) -> Response:
     """Every problem of an upload (证件号码 masked), right after the upload: Excel, or CSV for Excel."""
-    from subsidy_engine.audit.workbook import write_sheets
-
     up = visible_upload(db, user, upload_id)
     path = data_dir(request) / Path(up.path).parent / "rejects.csv"
     frame = masked_rejects(read_machine_csv(path.read_bytes()))

@@ -10,8 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from subsidy_engine.errors import SubsidyError
+from subsidy_engine.roster.schema import COLUMNS
+from subsidy_engine.web import jobs
 from subsidy_engine.web.auth import check_csrf, require, town_clause
 from subsidy_engine.web.deps import DB, CurrentUser, data_dir, visible_upload
+from subsidy_engine.web.labels import covered_periods
 from subsidy_engine.web.masking import masked_rejects, scrub_paths
 from subsidy_engine.web.models import Job, Run, Upload, User
 from subsidy_engine.web.routes.service import log_event
@@ -33,8 +36,6 @@ def _uploads_page(
 ) -> Response:
     require(user, "caseworker", "reviewer", "auditor")
     query = select(Upload).where(town_clause(user, Upload.town)).order_by(Upload.created_at.desc())
-    from subsidy_engine.roster.schema import COLUMNS
-
     context = {"uploads": db.scalars(query).all(), "error": error, "columns": len(COLUMNS)}
     return render(request, "uploads.html", context, status)
 
@@ -79,8 +80,6 @@ def reject_groups(rejects: list[dict[str, str]]) -> list[dict[str, object]]:
 
 @router.get("/uploads/{upload_id}")
 def upload_page(request: Request, db: DB, user: CurrentUser, upload_id: str) -> Response:
-    from subsidy_engine.web.labels import covered_periods
-
     up = visible_upload(db, user, upload_id)
     path = data_dir(request) / up.path
     rejects = pd.read_csv(path.parent / "rejects.csv", dtype=str, keep_default_na=False, nrows=SHOWN_REJECTS)
@@ -117,8 +116,6 @@ def run_period(
     force: Annotated[str, Form()] = "",
 ) -> Response:
     """Queue the run (a worker computes it); the run page shows its stages until it ends."""
-    from subsidy_engine.web import jobs
-
     up = visible_upload(db, user, upload_id)
     require(user, "caseworker")
     if not period.strip():

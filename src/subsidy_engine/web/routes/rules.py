@@ -11,6 +11,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from subsidy_engine.handbook.book import build
+from subsidy_engine.handbook.render import CSS, page
+from subsidy_engine.roster.template import template_bytes
+from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.web.deps import CurrentUser
 from subsidy_engine.web.templating import PAGE_HEADERS
 
@@ -21,10 +25,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @router.get("/rules")
 def handbook(request: Request, user: CurrentUser, date: str = "") -> Response:
     """The same self-contained page as `subsidy rules book`, with a bar to go back and to mark a date."""
-    from subsidy_engine.handbook.book import build
-    from subsidy_engine.handbook.render import CSS, page
-    from subsidy_engine.rulebook.load import load_rulebook
-
     on = None
     if date:
         try:
@@ -47,8 +47,6 @@ def handbook(request: Request, user: CurrentUser, date: str = "") -> Response:
 
 @router.get("/roster-template.xlsx")
 def roster_template(user: CurrentUser) -> Response:
-    from subsidy_engine.roster.template import template_bytes
-
     headers = dict(PAGE_HEADERS)
     headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('名册模板.xlsx')}"
     return Response(template_bytes(), media_type=XLSX, headers=headers)

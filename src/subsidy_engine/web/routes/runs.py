@@ -10,7 +10,15 @@ from fastapi.responses import FileResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from subsidy_engine.engines.explain import Explainer, named, render_text
+from subsidy_engine.engines.explain import select as pick
+from subsidy_engine.engines.plain import render_plain
 from subsidy_engine.errors import SubsidyError
+from subsidy_engine.periods import parse_period
+from subsidy_engine.privacy import mask_id
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.roster.validate import validate
+from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.web import labels
 from subsidy_engine.web.auth import check_csrf, town_clause
 from subsidy_engine.web.charts import bar_chart
@@ -161,15 +169,6 @@ def explain(
     """POST, so the 证件号码 asked never appears in a URL, a browser history or an access log. By 姓名 the
     look-up is within this run's roster (so within the caseworker's town); several matches are listed, masked,
     to choose a household from."""
-    from subsidy_engine.cli.texttable import mask_id
-    from subsidy_engine.engines.explain import Explainer, named, render_text
-    from subsidy_engine.engines.explain import select as pick
-    from subsidy_engine.engines.plain import render_plain
-    from subsidy_engine.periods import parse_period
-    from subsidy_engine.roster.read import read_roster
-    from subsidy_engine.roster.validate import validate
-    from subsidy_engine.rulebook.load import load_rulebook
-
     run = visible_run(db, user, run_id)
     upload = db.get(Upload, run.upload_id)
     person, household, name = person.strip().upper(), household.strip(), name.strip()

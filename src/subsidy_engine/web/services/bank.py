@@ -21,12 +21,21 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from subsidy_engine.errors import InputError
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.release import states
+from subsidy_engine.release.bank import export, prepare, settle
+from subsidy_engine.release.bankfile import write_bank_file
+from subsidy_engine.release.batch import BankLine
+from subsidy_engine.release.layout import load_layout
 from subsidy_engine.release.states import Refused, State
 from subsidy_engine.run.payments import fen_text
 from subsidy_engine.web.config import Settings
+from subsidy_engine.web.masking import mask_text
 from subsidy_engine.web.models import BankBatch, Run, StoredFile, Upload, User, utcnow
 from subsidy_engine.web.services import release
+from subsidy_engine.web.services.sandbox import run_job
+from subsidy_engine.web.services.uploads import receive
 from subsidy_engine.web.store import new_id, sha256_file
 from subsidy_engine.web.sweep import make_private
 
@@ -112,10 +121,6 @@ def export_batch(
 ) -> BankBatch:
     """The run's first batch (made once: asked again, the same batch) or a re-issue batch; only for an
     approved run whose files are those approved."""
-    from subsidy_engine.release.bank import export, prepare
-    from subsidy_engine.release.bankfile import write_bank_file
-    from subsidy_engine.release.layout import load_layout
-
     release.check_bank_actor(user)
     if run.release_state == State.RELEASED:
         raise Refused("RELEASED", "运行已发放完毕,不再导出代发文件")
@@ -203,9 +208,6 @@ def reconcile(
 ) -> tuple[BankBatch, bool]:
     """Read the bank's return (`source`: a binary file) against the run's latest batch, in the sandbox;
     the batch with its reconciliation, and whether the run is now 已发放 (nothing left unpaid)."""
-    from subsidy_engine.web.services.sandbox import run_job
-    from subsidy_engine.web.services.uploads import receive
-
     release.check_bank_actor(user)
     release.check_locked_files(settings.data_dir, db, run)
     own = batches(db, run)
@@ -277,13 +279,6 @@ def reconcile_files(
 ) -> dict[str, Any]:
     """The reconciliation of a batch, rebuilt from the run folder exactly as exported (run in the sandbox's
     child: the return is an uploaded file); the summary the page shows, 证件号码 masked."""
-    from subsidy_engine.cli.texttable import mask_id
-    from subsidy_engine.errors import InputError
-    from subsidy_engine.release.bank import prepare, settle
-    from subsidy_engine.release.batch import BankLine
-    from subsidy_engine.release.layout import load_layout
-    from subsidy_engine.web.masking import mask_text
-
     layout = load_layout()
     prepared = prepare(run_dir, layout, roster=roster, reissue=reissue)
     if prepared.batch.number != number:

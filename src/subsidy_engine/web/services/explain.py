@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from subsidy_engine.engines.explain import Explainer
+from subsidy_engine.engines.explain import select as pick
 from subsidy_engine.errors import SubsidyError
+from subsidy_engine.periods import parse_period
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.roster.validate import validate
+from subsidy_engine.rulebook.load import load_rulebook
 from subsidy_engine.web.masking import scrub_paths
 from subsidy_engine.web.models import Run, Upload
 
@@ -16,13 +22,6 @@ class NotInRoster(SubsidyError):
 
 def explain_report(data_dir: Path, upload: Upload, run: Run, person: str, household: str) -> dict[str, Any]:
     """The explain report (engines/explain.py) of `person` or `household` in the run's roster and period."""
-    from subsidy_engine.engines.explain import Explainer
-    from subsidy_engine.engines.explain import select as pick
-    from subsidy_engine.periods import parse_period
-    from subsidy_engine.roster.read import read_roster
-    from subsidy_engine.roster.validate import validate
-    from subsidy_engine.rulebook.load import load_rulebook
-
     roster = data_dir / upload.path
     try:
         persons = validate(read_roster(roster)).persons

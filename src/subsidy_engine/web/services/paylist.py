@@ -16,14 +16,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
-from subsidy_engine.cli.texttable import mask_id
+from subsidy_engine.money import fen, fen_text
+from subsidy_engine.privacy import mask_id
 from subsidy_engine.run.excel import read_machine_csv
-from subsidy_engine.run.payments import fen_text
 
 PAGE_SIZE = 50
 CACHED_RUNS = 4  # parsed lists kept per process (the seed's: about 12,000 lines, a few MB)
@@ -55,7 +54,7 @@ class PayList:
     @classmethod
     def parse(cls, data: bytes, secret: str) -> PayList:
         frame = read_machine_csv(data)
-        amounts = {v: int(Decimal(v).scaleb(2)) for v in frame["金额"].unique()}
+        amounts = {v: fen(v) for v in frame["金额"].unique()}
         frame["_fen"] = frame["金额"].map(amounts).astype("int64")
         for key in KEYS:
             tokens = {v: search_token(secret, v) for v in frame[key].unique()}

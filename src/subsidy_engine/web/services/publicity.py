@@ -4,13 +4,13 @@ no 规则, no 依据, nothing about income or disability."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from subsidy_engine.cli.texttable import mask_id
-from subsidy_engine.run.payments import fen_text
+from subsidy_engine.audit.workbook import write_sheets
+from subsidy_engine.money import fen, fen_text
+from subsidy_engine.privacy import mask_id
 
 COLUMNS = ["序号", "户编号", "姓名", "证件号码", "项目", "月数", "金额"]
 
@@ -20,7 +20,7 @@ def households(payments: pd.DataFrame, titles: dict[str, str]) -> dict[str, pd.D
     if payments.empty:
         return {}
     p = payments.copy()
-    p["_fen"] = [int(Decimal(v) * 100) for v in p["金额"]]
+    p["_fen"] = [fen(v) for v in p["金额"]]
     order = {code: i for i, code in enumerate(titles)}
     out: dict[str, pd.DataFrame] = {}
     for village, part in p.groupby("行政村", sort=True):
@@ -46,13 +46,11 @@ def households(payments: pd.DataFrame, titles: dict[str, str]) -> dict[str, pd.D
 
 
 def total(frame: pd.DataFrame) -> str:
-    return fen_text(sum(int(Decimal(v) * 100) for v in frame["金额"]))
+    return fen_text(sum(fen(v) for v in frame["金额"]))
 
 
 def write_publicity_xlsx(villages: dict[str, pd.DataFrame], path: Path) -> None:
     """One sheet per 行政村 (its name), amounts as numbers shown #,##0.00, a 合计 row last."""
-    from subsidy_engine.audit.workbook import write_sheets
-
     sheets = []
     for village, frame in villages.items():
         last = pd.DataFrame([["合计", "", "", "", "", "", total(frame)]], columns=COLUMNS)

@@ -19,9 +19,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from subsidy_engine.audit.findings import audit_full, finding_titles
 from subsidy_engine.release import states
 from subsidy_engine.release.states import Refused, State
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.run.payments import fen_text
+from subsidy_engine.web.labels import readable, reason
+from subsidy_engine.web.masking import mask_text, masked_rejects
 from subsidy_engine.web.models import TOWN_ROLES, Run, StoredFile, Upload, User, utcnow
+from subsidy_engine.web.services.runfiles import RUN_FILES
 from subsidy_engine.web.store import sha256_file
 
 LEFT_OUT = "HOUSEHOLDS_LEFT_OUT"  # not a finding of the audit: households the roster check refused
@@ -107,8 +113,6 @@ def current_files(data_dir: Path, db: Session, run: Run) -> dict[str, str]:
 
 def folder_files(folder: Path) -> dict[str, str]:
     """A run folder's files just written, kind → sha256 (the kinds the run's file rows will have)."""
-    from subsidy_engine.web.services.runs import RUN_FILES
-
     return {k: sha256_file(folder / rel) for k, (_, rel, _) in RUN_FILES.items() if (folder / rel).is_file()}
 
 
@@ -280,12 +284,6 @@ def check_locked_files(data_dir: Path, db: Session, run: Run, *, export: bool = 
 def warnings_of(data_dir: Path, run: Run, upload: Upload) -> list[dict[str, Any]]:
     """What an auditor would raise on the list: the audit's findings on the run's roster with the stored
     payment list as the list paid, grouped by code, and the households left out (证件号码 masked)."""
-    from subsidy_engine.audit.findings import audit_full, finding_titles
-    from subsidy_engine.roster.read import read_roster
-    from subsidy_engine.run.payments import fen_text
-    from subsidy_engine.web.labels import readable
-    from subsidy_engine.web.masking import mask_text, masked_rejects
-
     folder = data_dir / "runs" / run.id
     res = audit_full(read_roster(data_dir / upload.path), run.period, None, folder / "payments.csv")
     f = res.findings
@@ -316,8 +314,6 @@ def warnings_of(data_dir: Path, run: Run, upload: Upload) -> list[dict[str, Any]
     if len(rejects):
         causes = rejects[rejects["原因代码"] != "HOUSEHOLD_REJECTED"]
         households = sorted({str(h) for h in rejects["户编号"]} - {""})
-        from subsidy_engine.web.labels import reason
-
         out.append(
             {
                 "code": LEFT_OUT,

@@ -11,51 +11,42 @@ the auditor's paid list is a new upload, so the comparison runs in the sandbox (
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from subsidy_engine.audit.diff import diff_text, write_diff
+from subsidy_engine.audit.findings import audit_full, finding_titles, write_workbook
+from subsidy_engine.audit.publish import publish
+from subsidy_engine.audit.rerun import rerun
 from subsidy_engine.engines.vectorized import Progress
 from subsidy_engine.errors import PeriodNotCoveredError, SubsidyError
-from subsidy_engine.run.output import write_csv
+from subsidy_engine.money import fen, fen_text
+from subsidy_engine.roster.read import read_roster
+from subsidy_engine.roster.validate import REJECT_COLUMNS
+from subsidy_engine.run.output import write_csv, write_run
+from subsidy_engine.run.pipeline import evaluate_file
 from subsidy_engine.web.config import Settings
+from subsidy_engine.web.labels import covered_periods
 from subsidy_engine.web.masking import mask_text, masked, masked_rejects, scrub_paths
 from subsidy_engine.web.models import Check, Run, StoredFile, Upload, User
+from subsidy_engine.web.services.release import new_run_release
+from subsidy_engine.web.services.runfiles import RUN_FILES
+from subsidy_engine.web.services.sandbox import run_job
 from subsidy_engine.web.store import new_id, sha256_file
 from subsidy_engine.web.sweep import make_private
 
 # download kind -> (label, path inside the run folder, media type)
-RUN_FILES: dict[str, tuple[str, str, str]] = {
-    "payments.csv": ("发放名单(系统格式 CSV,UTF-8 无 BOM)", "payments.csv", "text/csv; charset=utf-8"),
-    "payments.xlsx": (
-        "发放名单(Excel)",
-        "payments.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
-    "publish.csv": ("公示名单(证件号码打码,CSV)", "publish/payments.csv", "text/csv; charset=utf-8"),
-    "publish.xlsx": (
-        "公示名单(证件号码打码,Excel)",
-        "publish/payments.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
-    "totals.csv": ("汇总(系统格式 CSV)", "totals.csv", "text/csv; charset=utf-8"),
-    "rejects.csv": ("拒绝行(证件号码打码)", "masked/rejects.csv", "text/csv; charset=utf-8"),
-    "manifest.json": ("计算清单(审计复核用)", "manifest.json", "application/json"),
-}
 CHECK_FILES: dict[str, tuple[str, str]] = {
     "audit.xlsx": ("审计工作簿(Excel)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "findings.csv": ("核查发现", "text/csv; charset=utf-8"),
     "diff.csv": ("差异明细", "text/csv; charset=utf-8"),
     "bad_lines.csv": ("无法读取的行", "text/csv; charset=utf-8"),
 }
-
-
-def fen(amount: str) -> int:
-    return int(Decimal(amount) * 100)
 
 
 def totals_view(totals: pd.DataFrame) -> dict[str, Any]:
@@ -100,11 +91,6 @@ def execute_run(
     progress: Progress | None = None,
 ) -> Run:
     """Run `period` over the upload (in a worker: `run_id` is the job's, `progress` reports the stages)."""
-    from subsidy_engine.audit.publish import publish
-    from subsidy_engine.roster.validate import REJECT_COLUMNS
-    from subsidy_engine.run.output import write_run
-    from subsidy_engine.run.pipeline import evaluate_file
-
     run_id = run_id or new_id()
     out = data_dir / "runs" / run_id
     base = {"id": run_id, "upload_id": upload.id, "town": upload.town, "user_id": user.id}
@@ -121,8 +107,6 @@ def execute_run(
         shutil.rmtree(out, ignore_errors=True)
         error = mask_text(scrub_paths(str(exc), {data_dir / upload.path: upload.original_name}))
         if isinstance(exc, PeriodNotCoveredError):  # the rule file's name means nothing to a caseworker
-            from subsidy_engine.web.labels import covered_periods
-
             first, last, _ = covered_periods()
             error = f"规则库没有期间 {mask_text(period.strip())[:16]} 的全部标准;可计算 {first} 至 {last} 的任一年份或月份"
         shown = mask_text(period.strip())[:16]
@@ -146,8 +130,6 @@ def execute_run(
         total=view["grand"]["金额"] if view["grand"] else "0.00",
         totals=view,
     )
-    from subsidy_engine.web.services.release import new_run_release
-
     new_run_release(db, run, user, upload, out)  # 草稿, or a correction naming the approved run it replaces
     _commit_with_files(db, run, data_dir, out, {k: v[1] for k, v in RUN_FILES.items()}, run_id=run_id)
     return run
@@ -169,8 +151,6 @@ def _commit_with_files(
 
 
 def _json(path: Path) -> dict[str, Any]:
-    import json
-
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -180,8 +160,6 @@ def run_dir(data_dir: Path, run: Run) -> Path:
 
 
 def rerun_check(data_dir: Path, db: Session, run: Run, user: User) -> Check:
-    from subsidy_engine.audit.rerun import rerun
-
     report = rerun(run_dir(data_dir, run) / "manifest.json")
     check = Check(
         id=new_id(),
@@ -200,10 +178,6 @@ def rerun_check(data_dir: Path, db: Session, run: Run, user: User) -> Check:
 def diff_files(roster: str, paid: str, period: str) -> dict[str, Any]:
     """Compare a paid list with a recorded run's roster and period; write the findings, the diff and the
     workbook beside the paid list (masked); the check's fields. Run in the sandbox's child."""
-    from subsidy_engine.audit.diff import diff_text, write_diff
-    from subsidy_engine.audit.findings import audit_full, finding_titles, write_workbook
-    from subsidy_engine.roster.read import read_roster
-
     folder = Path(paid).parent
     res = audit_full(read_roster(roster), period, None, Path(paid))
     assert res.diff is not None
@@ -233,8 +207,6 @@ def diff_check(
     settings: Settings, db: Session, run: Run, upload: Upload, paid: Path, shown: str, user: User
 ) -> Check:
     """Compare a paid list with the run (in the sandbox) and record the check; the folder is the paid list's."""
-    from subsidy_engine.web.services.sandbox import run_job
-
     folder = paid.parent
     roster = settings.data_dir / upload.path
     try:
@@ -255,6 +227,4 @@ def diff_check(
 
 
 def _sum(f: pd.DataFrame, code: str) -> str:
-    from subsidy_engine.run.payments import fen_text
-
     return fen_text(sum(fen(v) for v in f.loc[f["代码"] == code, "涉及金额"]))

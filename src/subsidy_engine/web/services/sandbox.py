@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import subsidy_engine
+from subsidy_engine.errors import SubsidyError
 from subsidy_engine.web.config import Settings
 from subsidy_engine.web.masking import mask_text, scrub_paths
-from subsidy_engine.web.services.uploads import UploadRefused
 
 log = logging.getLogger(__name__)
 CHILD_ENV = {
@@ -38,6 +38,14 @@ CHILD_ENV = {
 STDERR_TAIL = 4000
 CONCURRENT_CHILDREN = 2
 _turns = threading.BoundedSemaphore(CONCURRENT_CHILDREN)
+
+
+class UploadRefused(SubsidyError):
+    """A file refused before or after reading: too large (413), not a roster type, another town's rows (400)."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def limits_message(settings: Settings) -> str:

@@ -31,9 +31,9 @@ def _write(path: Path, result: dict[str, Any]) -> None:
 def main(job_file: str) -> int:
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
     _limit(int(job["memory"]), float(job["seconds"]))
-    from subsidy_engine.errors import SubsidyError
-    from subsidy_engine.web.masking import scrub_paths
-    from subsidy_engine.web.services.sandbox_jobs import JOBS, quiet_threads
+    from subsidy_engine.errors import SubsidyError  # late: after the limits
+    from subsidy_engine.web.masking import scrub_paths  # late: after the limits
+    from subsidy_engine.web.services.sandbox_jobs import JOBS, quiet_threads  # late: after the limits
 
     quiet_threads()
     names = {Path(k): v for k, v in job.get("names", {}).items()}

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
+
 from subsidy_engine.web.services.bank import reconcile_files
 from subsidy_engine.web.services.runs import diff_files
 from subsidy_engine.web.services.uploads import inspect_roster
@@ -19,7 +21,5 @@ JOBS: dict[str, Callable[..., Any]] = {
 
 def quiet_threads() -> None:
     """Few threads in the child: each one reserves address space the memory limit counts."""
-    import pyarrow as pa
-
     pa.set_cpu_count(2)
     pa.set_io_thread_count(2)

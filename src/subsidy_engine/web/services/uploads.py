@@ -19,26 +19,18 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from subsidy_engine.errors import SubsidyError
 from subsidy_engine.roster.read import read_roster
 from subsidy_engine.roster.validate import REJECT_COLUMNS, validate
 from subsidy_engine.roster.xlsx_guard import OLE
 from subsidy_engine.run.output import write_csv
 from subsidy_engine.web.config import Settings
 from subsidy_engine.web.models import Upload, User
+from subsidy_engine.web.services.sandbox import UploadRefused, run_job
 from subsidy_engine.web.store import new_id, sha256_file
 from subsidy_engine.web.sweep import make_private
 
 CHUNK = 1 << 20
 SNIFF = 64 * 1024
-
-
-class UploadRefused(SubsidyError):
-    """A file refused before or after reading: too large (413), not a roster type, another town's rows (400)."""
-
-    def __init__(self, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -143,8 +135,6 @@ def check_roster(settings: Settings, received: Received, user: User, original_na
     """Check a stored roster in the sandbox; return the Upload row (not yet added).
 
     Any refusal removes the upload's folder, so nothing half-accepted stays in the store."""
-    from subsidy_engine.web.services.sandbox import run_job
-
     folder = received.path.parent
     shown = Path(original_name or "").name[:200] or "(未命名)"
     try:

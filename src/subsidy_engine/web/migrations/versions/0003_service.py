@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from subsidy_engine.web.accesslog import TRIGGERS
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -19,8 +21,6 @@ WHEN = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    from subsidy_engine.web.accesslog import TRIGGERS
-
     op.create_table(
         "jobs",
         sa.Column("id", sa.String(32), primary_key=True),
