@@ -117,27 +117,12 @@ def users_token(name: str, revoke: bool, data: Path | None) -> None:
         if revoke:
             n = revoke_tokens(db, user)
             db.commit()
-            accesslog.record(
-                engine,
-                user=None,
-                user_name="(命令行)",
-                address="local",
-                action="token_revoke",
-                target=f"user:{user.id} {user.name}",
-                detail={"tokens": n},
-            )
+            accesslog.record_command(engine, "token_revoke", f"user:{user.id} {user.name}", {"tokens": n})
             click.echo(f"已吊销用户 {name} 的 {n} 个接口令牌")
         else:
             token = new_token(db, user)
             db.commit()
-            accesslog.record(
-                engine,
-                user=None,
-                user_name="(命令行)",
-                address="local",
-                action="token_new",
-                target=f"user:{user.id} {user.name}",
-            )
+            accesslog.record_command(engine, "token_new", f"user:{user.id} {user.name}")
             click.echo(
                 f"用户 {name} 的新接口令牌(只显示这一次;请求时带 Authorization: Bearer 令牌):", err=True
             )

@@ -126,14 +126,8 @@ def users_add(name: str, role: str, town: str | None, password_stdin: bool, data
             db.commit()
             from subsidy_engine.web import accesslog  # late: start-up, web stack
 
-            accesslog.record(
-                engine,
-                user=None,
-                user_name="(命令行)",
-                address="local",
-                action="user_add",
-                target=f"user:{user.id} {user.name}",
-                detail={"role": user.role, "town": user.town},
+            accesslog.record_command(
+                engine, "user_add", f"user:{user.id} {user.name}", {"role": user.role, "town": user.town}
             )
             click.echo(f"已新增用户 {user.name}({user.role}{',' + user.town if user.town else ''})")
     finally:

@@ -110,6 +110,13 @@ class Broken:
     reason: str
 
 
+def record_command(engine: Engine, action: str, target: str, detail: dict[str, Any] | None = None) -> int:
+    """Append what a command on the server's own machine did (no signed-in user, address `local`)."""
+    return record(
+        engine, user=None, user_name="(命令行)", address="local", action=action, target=target, detail=detail
+    )
+
+
 def verify(engine: Engine) -> tuple[int, Broken | None]:
     """Walk the chain in id order: (entries checked, the first broken entry or None)."""
     prev, expected_id, n = GENESIS, 1, 0

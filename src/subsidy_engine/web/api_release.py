@@ -252,9 +252,7 @@ def add_release_routes(api: FastAPI) -> None:
             b, done = bank.reconcile(request.app.state.settings, db, run, user, file.file, shown)
         except (Refused, SubsidyError) as exc:
             raise _refused(request, user, "bank_reconcile", run, exc) from None
-        s = b.summary or {}
-        counts = {k: s.get(k, {}).get("count") for k in ("sent", "paid", "failed", "held", "unresolved")}
-        result = "ok" if not s.get("error_count") else "errors"
+        counts, result = bank.reconcile_record(b)
         _log(request, user, "bank_reconcile", f"run:{run.id} batch:{b.id}", result, **counts)
         if done:
             _log(request, user, "release_done", f"run:{run.id}", written_off=0)

@@ -123,9 +123,7 @@ def bank_return(
         b, done = bank.reconcile(request.app.state.settings, db, run, user, returned.file, shown)
     except (Refused, SubsidyError) as exc:
         raise refusal(request, user, "bank_reconcile", run, exc) from None
-    s = b.summary or {}
-    detail = {k: s.get(k, {}).get("count") for k in ("sent", "paid", "failed", "held", "unresolved")}
-    result = "ok" if not s.get("error_count") else "errors"
+    detail, result = bank.reconcile_record(b)
     log_event(request, user, "bank_reconcile", f"run:{run.id} batch:{b.id}", detail=detail, result=result)
     if done:
         log_event(request, user, "release_done", f"run:{run.id}", detail={"written_off": 0})

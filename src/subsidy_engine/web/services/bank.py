@@ -203,6 +203,13 @@ def _files(
     return out
 
 
+def reconcile_record(b: BankBatch) -> tuple[dict[str, Any], str]:
+    """What the access log records of a batch's reconciliation: the count of each kind of line, and the result."""
+    s = b.summary or {}
+    counts = {k: s.get(k, {}).get("count") for k in ("sent", "paid", "failed", "held", "unresolved")}
+    return counts, "ok" if not s.get("error_count") else "errors"
+
+
 def reconcile(
     settings: Settings, db: Session, run: Run, user: User, source: Any, shown: str
 ) -> tuple[BankBatch, bool]:
